@@ -1,0 +1,261 @@
+"""The Check protocol and the helpers every built-in check shares.
+
+Conventions for built-in findings:
+- rule ids are `family/name` (e.g. `secrets/aws-access-key`); a family name alone
+  (`secrets`) selects every rule of the family in `--only`-style lists and suppressions.
+- lines are new-side line numbers; columns are 1-based character (code point) offsets,
+  `end_column` inclusive (the column of the last flagged character).
+- messages are built from fixed strings only: code from the pull request is untrusted and
+  never copied into a built-in title or message.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+from ..models import FileChange, Finding, Rule, Severity, fingerprint
+
+SOURCE = "builtin"
+
+
+class Check(Protocol):
+    """One family of deterministic checks over a single FileChange."""
+
+    family: str
+    rules: tuple[Rule, ...]
+    all_files: bool
+    """True: runs on skipped files too (lock files, vendored code); False: reviewable only."""
+
+    def check(self, file: FileChange) -> Iterable[Finding]: ...
+
+
+def make_rule(
+    rule_id: str,
+    name: str,
+    short: str,
+    full: str,
+    fix: str,
+    *,
+    severity: Severity,
+    category: str,
+    tags: tuple[str, ...] = (),
+    precision: str = "high",
+    security_severity: float | None = None,
+) -> Rule:
+    """A Rule with its help text and Markdown help derived from the description and fix."""
+    return Rule(
+        id=rule_id,
+        name=name,
+        short_description=short,
+        full_description=full,
+        help_text=f"{full} {fix}",
+        help_markdown=f"**{short}**\n\n{full}\n\n**How to fix:** {fix}\n",
+        severity=severity,
+        category=category,
+        tags=tags,
+        precision=precision,  # type: ignore[arg-type]
+        security_severity=security_severity,
+        evaluator=SOURCE,
+    )
+
+
+def rule_id_matches(pattern: str, rule_id: str) -> bool:
+    """`pattern` names the rule itself or its family (`secrets` matches `secrets/github-token`)."""
+    pattern = pattern.strip().lower()
+    rule_id = rule_id.lower()
+    return bool(pattern) and (rule_id == pattern or rule_id.startswith(pattern + "/"))
+
+
+def added_lines(file: FileChange) -> Iterator[tuple[int, str]]:
+    """(new line number, text without a trailing CR) for every added line."""
+    for line in file.added_lines():
+        if line.new_lineno is not None:
+            yield line.new_lineno, line.text.rstrip("\r")
+
+
+def line_finding(
+    rule: Rule,
+    file: FileChange,
+    lineno: int,
+    *,
+    title: str,
+    message: str,
+    confidence: float,
+    anchor: str,
+    columns: tuple[int, int] | None = None,
+    end_line: int | None = None,
+) -> Finding:
+    """A finding on one added line; `anchor` is the (already masked) text fingerprinted."""
+    return Finding(
+        rule_id=rule.id,
+        evaluator=SOURCE,
+        evaluators=(SOURCE,),
+        category=rule.category,
+        severity=rule.severity,
+        confidence=confidence,
+        title=title,
+        message=message,
+        path=file.path,
+        start_line=lineno,
+        end_line=end_line if end_line is not None else lineno,
+        start_column=columns[0] if columns else None,
+        end_column=columns[1] if columns else None,
+        tags=rule.tags,
+        source=SOURCE,
+        fingerprint=fingerprint(rule.id, file.path, [anchor]),
+    )
+
+
+def file_finding(
+    rule: Rule, file: FileChange, *, title: str, message: str, confidence: float
+) -> Finding:
+    """A file-level finding (no line); the fingerprint anchors on the rule and path only."""
+    return Finding(
+        rule_id=rule.id,
+        evaluator=SOURCE,
+        evaluators=(SOURCE,),
+        category=rule.category,
+        severity=rule.severity,
+        confidence=confidence,
+        title=title,
+        message=message,
+        path=file.path,
+        tags=rule.tags,
+        source=SOURCE,
+        fingerprint=fingerprint(rule.id, file.path, []),
+    )
+
+
+_EXT_LANG = {
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".tsx": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".go": "go",
+    ".rb": "ruby",
+    ".php": "php",
+    ".java": "java",
+    ".kt": "kotlin",
+    ".rs": "rust",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".cs": "csharp",
+}
+_LANG_ALIASES = {
+    "tsx": "typescript",
+    "jsx": "javascript",
+    "c++": "cpp",
+    "c#": "csharp",
+    "c_sharp": "csharp",
+    "py": "python",
+    "js": "javascript",
+    "ts": "typescript",
+}
+JS_LIKE = frozenset({"javascript", "typescript"})
+
+
+def language_of(file: FileChange) -> str | None:
+    """The file's language, normalised; guessed from the extension when the reader left it out."""
+    if file.language:
+        lang = file.language.lower()
+        return _LANG_ALIASES.get(lang, lang)
+    return _EXT_LANG.get(posixpath.splitext(file.path)[1].lower())
+
+
+_HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "yaml", "toml", "perl", "r"})
+_SLASH_COMMENT = frozenset(
+    {"javascript", "typescript", "go", "java", "kotlin", "rust", "c", "cpp", "csharp", "php"}
+)
+
+
+def is_comment(text: str, language: str | None) -> bool:
+    """Whether the whole line is a comment (a cheap, prefix-only test)."""
+    stripped = text.lstrip()
+    if language in _HASH_COMMENT:
+        return stripped.startswith("#")
+    if language in _SLASH_COMMENT:
+        return (
+            stripped.startswith(("//", "/*", "* ", "*/"))
+            or stripped == "*"
+            or (language == "php" and stripped.startswith("#"))
+        )
+    return False
+
+
+_SCRIPT_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "testing",
+        "__tests__",
+        "spec",
+        "specs",
+        "script",
+        "scripts",
+        "example",
+        "examples",
+        "bin",
+        "tools",
+        "docs",
+        "doc",
+        "benchmarks",
+        "bench",
+        "cmd",
+        "e2e",
+        "demo",
+        "demos",
+        "samples",
+    }
+)
+_SCRIPT_NAMES = re.compile(
+    r"^(?:cli|__main__|main|setup|conftest|manage|noxfile|tasks|fabfile)\.\w+$"
+    r"|^test_.*|.*_test\.\w+$|.*\.(?:test|spec|stories)\.\w+$|.*Test\.java$"
+)
+
+
+def is_script_or_test_path(path: str) -> bool:
+    """Tests, scripts, examples and CLI entry points, where printing is the point."""
+    parts = path.lower().split("/")
+    if any(part in _SCRIPT_DIRS for part in parts[:-1]):
+        return True
+    return bool(_SCRIPT_NAMES.match(posixpath.basename(path)))
+
+
+def find_first(
+    patterns: Iterable[tuple[re.Pattern[str], str]], text: str
+) -> tuple[str, int, int] | None:
+    """(label, 1-based start column, inclusive end column) of the first pattern that matches."""
+    for pattern, label in patterns:
+        match = pattern.search(text)
+        if match:
+            return label, match.start() + 1, max(match.end(), match.start() + 1)
+    return None
+
+
+__all__ = [
+    "JS_LIKE",
+    "SOURCE",
+    "Check",
+    "added_lines",
+    "file_finding",
+    "find_first",
+    "is_comment",
+    "is_script_or_test_path",
+    "language_of",
+    "line_finding",
+    "make_rule",
+    "rule_id_matches",
+]

@@ -1,0 +1,167 @@
+"""Debugger statements and debug output left in added lines, per language.
+
+Runs on reviewable files only. Print-style output (`print(`, `console.log(`,
+`fmt.Println(`, `System.out.println`) is often intended, so it is low severity, low
+confidence, and not reported in tests, scripts, examples, docs or CLI entry points.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..models import FileChange, Finding, Rule
+from .base import (
+    JS_LIKE,
+    added_lines,
+    find_first,
+    is_comment,
+    is_script_or_test_path,
+    language_of,
+    line_finding,
+    make_rule,
+)
+
+_FIX = "Remove it before merging."
+BREAKPOINT_RULE = make_rule(
+    "debug/breakpoint",
+    "Debugger statement",
+    "A debugger breakpoint is added",
+    "An added line stops the program in a debugger (breakpoint(), pdb.set_trace(), "
+    "debugger;, binding.pry, byebug, runtime.Breakpoint(), Debugger.Break()). In "
+    "production it hangs the process or is a no-op at best.",
+    _FIX,
+    severity="medium",
+    category="maintainability",
+    tags=("debug",),
+    precision="very-high",
+)
+DUMP_RULE = make_rule(
+    "debug/dump",
+    "Debug dump",
+    "A debug dump is added",
+    "An added line dumps values for debugging (spew.Dump, var_dump, dd(), dbg!).",
+    _FIX,
+    severity="medium",
+    category="maintainability",
+    tags=("debug",),
+    precision="high",
+)
+PRINT_RULE = make_rule(
+    "debug/print",
+    "Debug print",
+    "Console output is added in library code",
+    "An added line prints to standard output outside tests, scripts and entry points "
+    "(print(), console.log(), fmt.Println(), System.out.println). It is often a debugging "
+    "leftover; use the project's logger if the output is intended.",
+    "Remove the call or use a logger.",
+    severity="low",
+    category="maintainability",
+    tags=("debug",),
+    precision="low",
+)
+
+_Patterns = tuple[tuple[re.Pattern[str], str], ...]
+
+
+def _p(*items: tuple[str, str]) -> _Patterns:
+    return tuple((re.compile(rx), label) for rx, label in items)
+
+
+_BREAKPOINTS: dict[str, _Patterns] = {
+    "python": _p(
+        (r"(?<![\w.'\"])breakpoint\(\s*\)", "`breakpoint()` call"),
+        (r"\b(?:pdb|ipdb|pudb)\.(?:set_trace|post_mortem)\(", "`pdb.set_trace()` call"),
+        (
+            r"^\s*(?:import\s+(?:pdb|ipdb|pudb)\b|from\s+(?:pdb|ipdb|pudb)\s+import\b)",
+            "debugger import",
+        ),
+    ),
+    "javascript": _p((r"(?:^|[;{}])\s*debugger\s*(?:[;}]|$)", "`debugger` statement")),
+    "go": _p((r"\bruntime\.Breakpoint\(", "`runtime.Breakpoint()` call")),
+    "ruby": _p(
+        (r"\bbinding\.(?:pry|irb)\b", "`binding.pry` call"),
+        (r"(?<![\w.:])byebug\b", "`byebug` call"),
+        (r"^\s*debugger\b", "`debugger` call"),
+    ),
+    "php": _p((r"(?<![\w$>:\\])xdebug_break\(", "`xdebug_break()` call")),
+    "csharp": _p((r"\bDebugger\.(?:Break|Launch)\(", "`Debugger.Break()` call")),
+}
+_DUMPS: dict[str, _Patterns] = {
+    "go": _p((r"\bspew\.(?:Dump|Sdump|Fdump|Printf|Println)\(", "`spew.Dump()` call")),
+    "php": _p(
+        (r"(?<![\w$>:\\])var_dump\(", "`var_dump()` call"),
+        (r"(?<![\w$>:\\])dd\(", "`dd()` call"),
+    ),
+    "rust": _p((r"(?<![\w])dbg!\(", "`dbg!()` macro")),
+}
+_PRINTS: dict[str, _Patterns] = {
+    "python": _p((r"^\s*print\(", "`print()` call")),
+    "javascript": _p(
+        (r"(?<![\w$.])console\.(?:log|debug|dir|trace|table)\(", "`console.log()` call")
+    ),
+    "go": _p((r"\bfmt\.Print(?:ln)?\(|^\s*println\(", "`fmt.Println()` call")),
+    "java": _p(
+        (r"\bSystem\.out\.print(?:ln|f)?\(", "`System.out.println()` call"),
+        (r"\.printStackTrace\(\s*\)", "`printStackTrace()` call"),
+    ),
+}
+# Literal prefilters: a line without any of these cannot match the language's patterns.
+_HINTS: dict[str, re.Pattern[str]] = {
+    "python": re.compile(r"breakpoint|pdb|pudb|print"),
+    "javascript": re.compile(r"debugger|console"),
+    "go": re.compile(r"Breakpoint|spew|Print|println"),
+    "ruby": re.compile(r"binding|byebug|debugger"),
+    "php": re.compile(r"xdebug_break|var_dump|dd\("),
+    "csharp": re.compile(r"Debugger"),
+    "rust": re.compile(r"dbg!"),
+    "java": re.compile(r"System\.out|printStackTrace"),
+}
+_CONFIDENCE = {BREAKPOINT_RULE.id: 0.9, DUMP_RULE.id: 0.8, PRINT_RULE.id: 0.5}
+_ADVICE = {
+    BREAKPOINT_RULE.id: "It stops the program in a debugger; remove it before merging.",
+    DUMP_RULE.id: "It dumps values for debugging; remove it before merging.",
+    PRINT_RULE.id: "If the output is intended, use the project's logger; otherwise remove it.",
+}
+
+
+def _tables(key: str, path: str) -> list[tuple[Rule, _Patterns]]:
+    tables = [(BREAKPOINT_RULE, _BREAKPOINTS.get(key, ())), (DUMP_RULE, _DUMPS.get(key, ()))]
+    if not is_script_or_test_path(path):
+        tables.append((PRINT_RULE, _PRINTS.get(key, ())))
+    return [(rule, patterns) for rule, patterns in tables if patterns]
+
+
+@dataclass(frozen=True)
+class DebugCheck:
+    family: str = "debug"
+    rules: tuple[Rule, ...] = (BREAKPOINT_RULE, DUMP_RULE, PRINT_RULE)
+    all_files: bool = False
+
+    def check(self, file: FileChange) -> Iterator[Finding]:
+        lang = language_of(file)
+        key = "javascript" if lang in JS_LIKE else lang or ""
+        tables = _tables(key, file.path)
+        if not tables:
+            return
+        hint = _HINTS[key]
+        for lineno, text in added_lines(file):
+            if hint.search(text) is None or is_comment(text, lang):
+                continue
+            for rule, patterns in tables:
+                hit = find_first(patterns, text)
+                if hit is None:
+                    continue
+                label, start, end = hit
+                yield line_finding(
+                    rule,
+                    file,
+                    lineno,
+                    title=f"Debug leftover: {label}",
+                    message=f"This line adds a {label}. {_ADVICE[rule.id]}",
+                    confidence=_CONFIDENCE[rule.id],
+                    anchor=text,
+                    columns=(start, end),
+                )
+                break

@@ -1,0 +1,152 @@
+"""Secrets in added lines, and sensitive files added to the repository.
+
+Runs on every file with added lines, skipped ones included: a key in a vendored or
+generated file is still leaked. No secret value ever reaches a Finding: titles and
+messages are fixed text plus a mask that keeps at most a public 4-character marker
+(`AKIA****************`), and the fingerprint is computed over the masked line.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..models import FileChange, Finding, Rule, Severity
+from .base import added_lines, file_finding, line_finding, make_rule
+from .secret_patterns import (
+    SecretMatch,
+    find_secrets,
+    is_secret_file,
+    mask_line,
+    mask_value,
+    redact,
+)
+
+__all__ = ["RULES", "SecretsCheck", "find_secrets", "is_secret_file", "redact"]
+
+_FIX = (
+    "Remove the value from the change, revoke and rotate the credential (it is in the "
+    "history now), and load it from the environment or a secret store at run time."
+)
+_TAGS = ("security", "secrets", "external/cwe/cwe-798")
+
+# kind -> (display name, severity, confidence, precision)
+_KINDS: dict[str, tuple[str, Severity, float, str]] = {
+    "aws-access-key": ("AWS access key id", "critical", 0.95, "very-high"),
+    "aws-secret-key": ("AWS secret access key", "critical", 0.85, "high"),
+    "github-token": ("GitHub token", "critical", 0.95, "very-high"),
+    "gitlab-token": ("GitLab personal access token", "critical", 0.95, "very-high"),
+    "private-key": ("private key", "critical", 0.95, "very-high"),
+    "slack-token": ("Slack token", "high", 0.9, "high"),
+    "slack-webhook": ("Slack incoming webhook URL", "high", 0.9, "high"),
+    "stripe-key": ("Stripe live secret key", "critical", 0.95, "very-high"),
+    "google-api-key": ("Google API key", "high", 0.9, "high"),
+    "generic-secret": ("hard-coded credential", "medium", 0.6, "medium"),
+}
+
+
+def _secret_rule(kind: str) -> Rule:
+    label, severity, _, precision = _KINDS[kind]
+    full = f"An added line contains what looks like a {label}."
+    if kind == "generic-secret":
+        full = (
+            "A high-entropy string literal is assigned to a name such as password, secret, "
+            "token, api_key or access_key. Placeholders (changeme, xxx, ${VAR}, <value>) "
+            "and environment lookups are ignored."
+        )
+    return make_rule(
+        f"secrets/{kind}",
+        f"Secret: {label}",
+        f"{label[0].upper()}{label[1:]} added to the code",
+        full,
+        _FIX,
+        severity=severity,
+        category="security",
+        tags=_TAGS,
+        precision=precision,
+        security_severity=7.0 if kind == "generic-secret" else 9.0,
+    )
+
+
+_SENSITIVE_FILE = make_rule(
+    "secrets/sensitive-file",
+    "Secret: sensitive file added",
+    "A key, credential store or .env file is added",
+    "The change adds a file that usually holds credentials (private keys, .env, .npmrc, "
+    ".pypirc, .netrc, credentials). Its content is never sent to a model.",
+    "Remove the file from the change and add it to .gitignore; commit a .env.example "
+    "with placeholder values instead.",
+    severity="high",
+    category="security",
+    tags=_TAGS,
+    precision="medium",
+    security_severity=7.0,
+)
+
+RULES: tuple[Rule, ...] = (*(_secret_rule(k) for k in _KINDS), _SENSITIVE_FILE)
+_RULE_BY_KIND = {r.id.split("/", 1)[1]: r for r in RULES}
+
+_UNQUOTED_EXTS = frozenset(
+    {".env", ".ini", ".cfg", ".conf", ".properties", ".yaml", ".yml", ".sh", ".bash", ".zsh"}
+)
+
+
+def _accepts_unquoted(path: str) -> bool:
+    name = posixpath.basename(path).lower()
+    if name.startswith(".env") or name in {"credentials", ".npmrc", ".pypirc", ".netrc"}:
+        return True
+    return posixpath.splitext(name)[1] in _UNQUOTED_EXTS
+
+
+def _line_findings(
+    file: FileChange, lineno: int, text: str, matches: list[SecretMatch]
+) -> Iterator[Finding]:
+    masked = mask_line(text, matches)
+    seen: set[str] = set()
+    for m in matches:
+        if m.kind in seen:
+            continue
+        seen.add(m.kind)
+        label, _, confidence, _ = _KINDS[m.kind]
+        shown = mask_value(text[m.start : m.end], m.keep)
+        detail = f" (`{shown}`)" if m.keep and shown else ""
+        yield line_finding(
+            _RULE_BY_KIND[m.kind],
+            file,
+            lineno,
+            title=f"{label[0].upper()}{label[1:]} added",
+            message=(
+                f"This line adds a {label}{detail}. Anyone who can read the repository "
+                "can use it. Revoke and rotate it, then load it from the environment or a "
+                "secret store instead."
+            ),
+            confidence=confidence,
+            anchor=masked,
+            columns=(m.start + 1, max(m.end, m.start + 1)),
+        )
+
+
+@dataclass(frozen=True)
+class SecretsCheck:
+    family: str = "secrets"
+    rules: tuple[Rule, ...] = RULES
+    all_files: bool = True
+
+    def check(self, file: FileChange) -> Iterator[Finding]:
+        if file.status in ("added", "renamed", "copied") and is_secret_file(file.path):
+            yield file_finding(
+                _SENSITIVE_FILE,
+                file,
+                title="Sensitive file added",
+                message=(
+                    "This change adds a file that usually holds credentials (keys, `.env`, "
+                    "registry or netrc credentials). Keep it out of the repository."
+                ),
+                confidence=0.7,
+            )
+        unquoted = _accepts_unquoted(file.path)
+        for lineno, text in added_lines(file):
+            matches = find_secrets(text, unquoted=unquoted)
+            if matches:
+                yield from _line_findings(file, lineno, text, matches)

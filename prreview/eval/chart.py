@@ -1,0 +1,113 @@
+"""An inline SVG line chart of the confidence sweep (no script, no external reference)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+WIDTH, HEIGHT = 560, 330
+LEFT, RIGHT, TOP, BOTTOM = 52, 150, 18, 48
+SERIES = (
+    ("precision", "Precision", "#0969da", ""),
+    ("recall", "Recall", "#1a7f37", ""),
+    ("clean_fp_rate", "Clean cases flagged", "#cf222e", "5 4"),
+)
+
+
+def _x(t: float, lo: float, hi: float) -> float:
+    span = (hi - lo) or 1.0
+    return LEFT + (t - lo) / span * (WIDTH - LEFT - RIGHT)
+
+
+def _y(v: float) -> float:
+    return TOP + (1.0 - v) * (HEIGHT - TOP - BOTTOM)
+
+
+def _segments(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[float, float]]]:
+    """Runs of consecutive points with a value (None breaks the line)."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for t, v in points:
+        if v is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((t, v))
+    return [r for r in runs if r]
+
+
+def _axes(thresholds: Sequence[float], lo: float, hi: float) -> list[str]:
+    out = []
+    for pct in (0, 25, 50, 75, 100):
+        y = _y(pct / 100)
+        out.append(
+            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" '
+            f'stroke="#d1d9e0" stroke-width="1"/>'
+            f'<text x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end">{pct}%</text>'
+        )
+    base = _y(0)
+    for t in thresholds:
+        x = _x(t, lo, hi)
+        out.append(
+            f'<line x1="{x:.1f}" y1="{base:.1f}" x2="{x:.1f}" y2="{base + 5:.1f}" stroke="#59636e"/>'
+            f'<text x="{x:.1f}" y="{base + 18:.1f}" text-anchor="middle">{t:.1f}</text>'
+        )
+    mid = (LEFT + WIDTH - RIGHT) / 2
+    out.append(
+        f'<text x="{mid:.1f}" y="{HEIGHT - 8}" text-anchor="middle">minimum confidence</text>'
+    )
+    return out
+
+
+def _series(
+    sweep: Sequence[Mapping[str, Any]],
+    key: str,
+    label: str,
+    color: str,
+    dash: str,
+    span: tuple[float, float],
+) -> list[str]:
+    points = [(float(p["threshold"]), p.get(key)) for p in sweep]
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    out = []
+    for run in _segments(points):
+        coords = " ".join(f"{_x(t, *span):.1f},{_y(v):.1f}" for t, v in run)
+        out.append(
+            f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2.2"'
+            f"{dash_attr}/>"
+        )
+        out += [
+            f'<circle cx="{_x(t, *span):.1f}" cy="{_y(v):.1f}" r="3.2" fill="{color}">'
+            f"<title>{label} at {t:.1f}: {100 * v:.1f}%</title></circle>"
+            for t, v in run
+        ]
+    return out
+
+
+def _legend() -> list[str]:
+    out = []
+    x = WIDTH - RIGHT + 16
+    for i, (_key, label, color, dash) in enumerate(SERIES):
+        y = TOP + 10 + i * 20
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(
+            f'<line x1="{x}" y1="{y}" x2="{x + 22}" y2="{y}" stroke="{color}" '
+            f'stroke-width="2.2"{dash_attr}/><text x="{x + 28}" y="{y + 4}">{label}</text>'
+        )
+    return out
+
+
+def sweep_chart(sweep: Sequence[Mapping[str, Any]]) -> str:
+    """Precision, recall and the clean-case rate against the confidence threshold."""
+    thresholds = [float(p["threshold"]) for p in sweep] or [0.0]
+    span = (min(thresholds), max(thresholds))
+    body = _axes(thresholds, *span)
+    for key, label, color, dash in SERIES:
+        body += _series(sweep, key, label, color, dash, span)
+    body += _legend()
+    return (
+        f'<svg role="img" aria-label="Precision and recall by minimum confidence" '
+        f'width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'font-family="system-ui, sans-serif" font-size="11" fill="#1f2328">'
+        + "".join(body)
+        + "</svg>"
+    )

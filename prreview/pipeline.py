@@ -1,0 +1,309 @@
+"""The library entry point: `review(settings) -> Review`.
+
+read changes -> filter -> built-in checks -> (symbols -> context -> units -> prompts ->
+model calls -> validate) -> import SARIF -> filter mode -> suppress -> merge/score ->
+summarise -> gate. Every step is a function of its inputs; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Settings
+from .models import (
+    ChangeSet,
+    ChangeSummary,
+    FileSummary,
+    Finding,
+    Review,
+    Rule,
+    SkippedItem,
+    Stats,
+    Symbol,
+)
+
+Observer = Callable[[str], None]
+
+
+def read_change_set(settings: Settings, env: Mapping[str, str] | None = None) -> ChangeSet:
+    """Read the change from git and mark the files that will not be reviewed."""
+    from . import filters, gitio
+
+    environ = os.environ if env is None else env
+    changes = gitio.read_changes(settings, environ)
+    with gitio.reader_for(changes) as reader:
+        return mark_secret_files(filters.apply_filters(changes, settings, reader))
+
+
+def summarize_change(
+    changes: ChangeSet, symbols: Mapping[str, tuple[str, ...]] | None = None
+) -> ChangeSummary:
+    files = []
+    for f in changes.files:
+        ranges = tuple((h.new_start, h.new_end) for h in f.hunks if h.new_length > 0)
+        files.append(
+            FileSummary(
+                path=f.path,
+                old_path=f.old_path,
+                status=f.status,
+                language=f.language,
+                added=f.added,
+                removed=f.removed,
+                hunks=len(f.hunks),
+                new_ranges=ranges,
+                skip_reason=f.skip_reason,
+                symbols=(symbols or {}).get(f.path, ()),
+            )
+        )
+    return ChangeSummary(
+        base_ref=changes.base_ref,
+        base_sha=changes.base_sha,
+        head_ref=changes.head_ref,
+        head_sha=changes.head_sha,
+        mode=changes.mode,
+        files=tuple(files),
+        additions=changes.additions,
+        deletions=changes.deletions,
+    )
+
+
+def skipped_files(changes: ChangeSet) -> list[SkippedItem]:
+    return [
+        SkippedItem(kind="file", path=f.path, reason=f.skip_reason)
+        for f in changes.files
+        if f.skip_reason is not None
+    ]
+
+
+def _import_findings(
+    settings: Settings, changes: ChangeSet, read_line: Callable[[str, int], str | None]
+) -> tuple[list[Finding], list[Rule]]:
+    from .sarif_import import import_sarif
+
+    findings: list[Finding] = []
+    rules: list[Rule] = []
+    for path in settings.import_sarif:
+        f, r = import_sarif(path, repo_root=Path(changes.repo_root), read_line=read_line)
+        findings.extend(f)
+        rules.extend(r)
+    return findings, rules
+
+
+def line_reader(reader: object) -> Callable[[str, int], str | None]:
+    """(path, line) -> the text of that new-side line, files read once."""
+    cache: dict[str, list[str] | None] = {}
+
+    def read_line(path: str, line: int) -> str | None:
+        if path not in cache:
+            text = reader.read_text(path)  # type: ignore[attr-defined]
+            cache[path] = None if text is None else text.split("\n")
+        lines = cache[path]
+        if lines is None or not 1 <= line <= len(lines):
+            return None
+        return lines[line - 1]
+
+    return read_line
+
+
+def _postprocess(
+    findings: list[Finding],
+    settings: Settings,
+    changes: ChangeSet,
+    read_line: Callable[[str, int], str | None],
+) -> tuple[list[Finding], int, int]:
+    """Filter mode, inline suppressions and baseline. Returns (kept, filtered, suppressed)."""
+    from .sarif_import import filter_findings
+    from .suppress import apply_baseline, apply_inline_suppressions, load_baseline
+
+    kept, filtered = filter_findings(findings, changes, settings.filter_mode)
+    kept, suppressed = apply_inline_suppressions(kept, changes, read_line)
+    if settings.baseline is not None:
+        kept, known = apply_baseline(kept, load_baseline(settings.baseline))
+        suppressed += known
+    return kept, filtered, suppressed
+
+
+def mark_secret_files(changes: ChangeSet) -> ChangeSet:
+    """Files such as .env or id_rsa are never sent to a model (built-in checks still run)."""
+    from .checks.secrets import is_secret_file
+
+    files = tuple(
+        f.model_copy(update={"skip_reason": "secret file: never sent to a model"})
+        if f.skip_reason is None and is_secret_file(f.path)
+        else f
+        for f in changes.files
+    )
+    return changes.model_copy(update={"files": files})
+
+
+def _trusted_reader(
+    settings: Settings, changes: ChangeSet, env: Mapping[str, str]
+) -> Callable[[str], str | None]:
+    """Reads repository-supplied templates from where the policy comes from (base in CI)."""
+    from . import gitio
+    from .configload import choose_config_source
+
+    source = choose_config_source(settings.model_dump(), env)
+    root = Path(changes.repo_root)
+
+    def read(path: str) -> str | None:
+        from .validate import normalise_path
+
+        clean = normalise_path(path)
+        if clean is None:
+            return None
+        if source == "base" and changes.base_sha:
+            data = gitio.read_blob_at(root, changes.base_sha, clean)
+            return None if data is None else data.decode("utf-8", "replace")
+        target = root / clean
+        return target.read_text(encoding="utf-8", errors="replace") if target.is_file() else None
+
+    return read
+
+
+def review(
+    settings: Settings,
+    *,
+    env: Mapping[str, str] | None = None,
+    observer: Observer | None = None,
+) -> Review:
+    """Review the change described by `settings` and return the Review."""
+    from . import checks, filters, gitio, llmstep
+    from .merge import merge_findings, vote
+
+    started = time.monotonic()
+    environ = os.environ if env is None else env
+    notify = observer or (lambda _m: None)
+    changes = gitio.read_changes(settings, environ)
+    notify(f"prreview: {changes.base_reason}")
+    with gitio.reader_for(changes) as head, gitio.reader_for(changes, "old") as base:
+        changes = mark_secret_files(filters.apply_filters(changes, settings, head))
+        read_line = line_reader(head)
+        raw = list(checks.run_checks(changes.files))
+        rules = list(checks.all_rules())
+        imported, imported_rules = _import_findings(settings, changes, read_line)
+        raw.extend(imported)
+        rules.extend(imported_rules)
+        llm = None
+        symbols: dict[str, list[Symbol]] = {}
+        if settings.model:
+            analysis = llmstep.analyse(changes, head, base)
+            symbols = analysis.symbols
+            llm, _planned = llmstep.run_llm(
+                settings,
+                changes,
+                analysis,
+                _trusted_reader(settings, changes, environ),
+                notify,
+                llmstep.deadline_from(settings, started),
+            )
+            raw.extend(f for samples in llm.samples.values() for f in vote(samples))
+        findings, filtered, suppressed = _postprocess(raw, settings, changes, read_line)
+    findings = merge_findings(findings)
+    return assemble(settings, changes, findings, rules, symbols, llm, filtered, suppressed, started)
+
+
+def assemble(
+    settings: Settings,
+    changes: ChangeSet,
+    findings: list[Finding],
+    rules: list[Rule],
+    symbols: Mapping[str, list[Symbol]],
+    llm: Any,
+    filtered: int,
+    suppressed: int,
+    started: float,
+) -> Review:
+    """Stats, summary, gate and completeness in one frozen Review."""
+    from . import gate
+    from .summary import build_summary
+    from .symbols import changed_modules
+
+    all_refs = {
+        (f.path, i)
+        for f in changes.reviewable_files
+        if not f.is_binary
+        for i in range(len(f.hunks))
+    }
+    skipped = skipped_files(changes)
+    notes: list[str] = []
+    if llm is None:
+        reviewed = len(all_refs)
+        if not settings.model:
+            notes.append("built-in checks only: no --model configured, LLM review skipped")
+    else:
+        skipped.extend(llm.skipped)
+        reviewed = len(all_refs) if settings.dry_run else len(all_refs & llm.reviewed_refs)
+        if settings.dry_run:
+            notes.append(
+                f"dry run: no model request made (~{llm.planned_prompt_tokens} prompt tokens planned)"
+            )
+        if llm.redactions:
+            notes.append(f"{llm.redactions} secret value(s) redacted from the prompts")
+    complete = llm is None or not llm.failed
+    reason = None
+    if not complete:
+        reason = llm.incomplete_reason or f"{len(llm.failed)} model call(s) failed: {llm.failed[0]}"
+    name_map = {
+        p: tuple(dict.fromkeys(s.qualified_name for s in syms)) for p, syms in symbols.items()
+    }
+    change = summarize_change(changes, name_map).model_copy(
+        update={
+            "modules": tuple(changed_modules(f.path for f in changes.files)),
+            "symbols": tuple(s for p in sorted(symbols) for s in symbols[p]),
+        }
+    )
+    stats = Stats(
+        files=len(changes.files),
+        files_reviewed=len(changes.reviewable_files),
+        additions=changes.additions,
+        deletions=changes.deletions,
+        hunks=len(all_refs),
+        hunks_reviewed=reviewed,
+        units=len({k[0] for k in llm.samples}) if llm else 0,
+        units_failed=len(llm.failed) if llm else 0,
+        calls=llm.calls if llm else 0,
+        cache_hits=llm.cache_hits if llm else 0,
+        prompt_tokens=(llm.prompt_tokens or (llm.planned_prompt_tokens if settings.dry_run else 0))
+        if llm
+        else 0,
+        completion_tokens=llm.completion_tokens if llm else 0,
+        shared_prefix_tokens=llm.shared_prefix_tokens if llm else 0,
+        cost_usd=round(llm.cost_usd, 6) if llm else 0.0,
+        latency_median_s=llm.latency_median if llm else 0.0,
+        latency_max_s=round(max(llm.latencies), 3) if llm and llm.latencies else 0.0,
+        duration_s=round(time.monotonic() - started, 3),
+        findings_dropped=(llm.dropped + llm.ignored_keys) if llm else 0,
+        suppressed=suppressed,
+        filtered=filtered,
+    )
+    decision = gate.decide(
+        findings, fail_on=settings.fail_on, min_confidence=settings.min_confidence
+    )
+    skipped_t = tuple(skipped)
+    return Review(
+        tool_version=__version__,
+        change=change,
+        findings=tuple(findings),
+        rules=tuple(_unique_rules(rules)),
+        skipped=skipped_t,
+        stats=stats,
+        summary=build_summary(change, findings, skipped_t, llm.overview if llm else ""),
+        gate=decision,
+        complete=complete,
+        incomplete_reason=reason,
+        fail_open=settings.fail_open and not complete,
+        notes=tuple(notes),
+    )
+
+
+def _unique_rules(rules: list[Rule]) -> list[Rule]:
+    seen: dict[str, Rule] = {}
+    for rule in rules:
+        seen.setdefault(rule.id, rule)
+    return sorted(seen.values(), key=lambda r: r.id)

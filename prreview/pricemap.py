@@ -1,0 +1,59 @@
+"""Model context windows and prices from LiteLLM's bundled price map, without importing litellm.
+
+`import litellm` costs seconds; planning and pre-flight estimates only need two numbers per
+model, which LiteLLM ships as a JSON file inside its package. Reading it takes ~40 ms.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+_MAP_FILE = "model_prices_and_context_window_backup.json"
+
+
+@functools.cache
+def _price_map() -> dict[str, Any]:
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(next(iter(spec.submodule_search_locations))) / _MAP_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def model_info(model: str) -> dict[str, Any] | None:
+    """The price-map entry for a LiteLLM model id (with or without its provider prefix)."""
+    table = _price_map()
+    if model in table:
+        return table[model]
+    bare = model.split("/", 1)[1] if "/" in model else None
+    if bare and bare in table:
+        return table[bare]
+    return None
+
+
+def context_window(model: str) -> int | None:
+    info = model_info(model) or {}
+    value = info.get("max_input_tokens") or info.get("max_tokens")
+    return int(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
+def estimate_cost(model: str, prompt_tokens: int, output_tokens: int) -> float | None:
+    """USD for one call, or None when the model has no known price."""
+    info = model_info(model)
+    if not info:
+        return None
+    try:
+        return (
+            float(info.get("input_cost_per_token", 0.0)) * prompt_tokens
+            + float(info.get("output_cost_per_token", 0.0)) * output_tokens
+        )
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,329 @@
+"""`prreview publish github` against a loopback fake of the GitHub REST API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from prreview.errors import EXIT_INCOMPLETE, EXIT_USAGE, AuthError, IncompleteError, UsageError
+from prreview.models import ChangeSummary, Finding, Review, fingerprint
+from prreview.publish import RetryPolicy, publish_command
+from prreview.publish.common import RESOLVED_PREFIX
+from tests.fakes.github_api import FakeGitHub
+
+HEAD1 = "1" * 40
+HEAD2 = "2" * 40
+TOKEN = "ghs_secretTOKENvalue123"
+FAST = RetryPolicy(retries=3, backoff=0.01, max_wait=0.05, timeout=5.0)
+
+# app.py: lines 1-5 shown (2, 3 added; 1, 4, 5 context); util.py: lines 10-12 shown.
+APP_PATCH = "@@ -1,3 +1,5 @@\n import os\n+import sys\n+import json\n def main():\n     pass"
+UTIL_PATCH = "@@ -9,2 +10,3 @@\n x = 1\n+y = 2\n z = 3\n\\ No newline at end of file"
+FILES = {"app.py": APP_PATCH, "util.py": UTIL_PATCH, "logo.png": None}
+
+
+def finding(key: str, path: str | None, line: int | None, *, end: int | None = None, **kw) -> Finding:
+    values = {
+        "rule_id": f"test/{key}",
+        "evaluator": "correctness",
+        "category": "correctness",
+        "severity": "high",
+        "confidence": 0.9,
+        "title": f"Problem {key}",
+        "message": f"Details of {key}.",
+        "path": path,
+        "start_line": line,
+        "end_line": end if end is not None else line,
+        "source": "llm",
+        "fingerprint": fingerprint(f"test/{key}", path, [key]),
+    }
+    values.update(kw)
+    return Finding(**values)
+
+
+def review(*findings: Finding, head: str = HEAD1, complete: bool = True) -> Review:
+    change = ChangeSummary(base_sha="0" * 40, head_sha=head)
+    return Review(
+        tool_version="0.1.0",
+        change=change,
+        findings=findings,
+        complete=complete,
+        incomplete_reason=None if complete else "a unit failed",
+    )
+
+
+@pytest.fixture
+def gh() -> Iterator[FakeGitHub]:
+    with FakeGitHub("octo/app") as server:
+        server.add_token(TOKEN)
+        server.add_pull(7, head=HEAD1, files=FILES)
+        yield server
+
+
+class Publisher:
+    def __init__(self, server: FakeGitHub, tmp_path: Path) -> None:
+        self.server = server
+        self.tmp = tmp_path
+        self.messages: list[str] = []
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps({"pull_request": {"number": 7}}), encoding="utf-8")
+        self.env = {
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_API_URL": server.api_url,
+            "GITHUB_REPOSITORY": "octo/app",
+            "GITHUB_EVENT_PATH": str(event),
+        }
+
+    def __call__(self, rv: Review, **kw) -> int:
+        report = self.tmp / "review.json"
+        report.write_text(rv.model_dump_json(), encoding="utf-8")
+        kw.setdefault("retry", FAST)
+        return publish_command("github", report, env=self.env, err=self.messages.append, **kw)
+
+
+@pytest.fixture
+def publish(gh: FakeGitHub, tmp_path: Path) -> Publisher:
+    return Publisher(gh, tmp_path)
+
+
+def keys(server: FakeGitHub) -> list[str]:
+    return [c["body"].split("prreview:finding ")[1].split(" ")[0] for c in server.review_comments]
+
+
+A = finding("a", "app.py", 2)  # added line
+B = finding("b", "app.py", 4)  # context line
+C = finding("c", "util.py", 11, severity="medium")
+OUTSIDE = finding("outside", "app.py", 40, title="Far away problem")
+FILE_LEVEL = finding("file", "util.py", None, severity="low")
+D = finding("d", "util.py", 12)
+
+
+def test_first_publish_creates_summary_and_inline_comments(gh, publish):
+    assert publish(review(A, B, C, OUTSIDE, FILE_LEVEL)) == 0
+    assert len(gh.issue_comments) == 1
+    summary = gh.issue_comments[0]["body"]
+    assert summary.startswith(f"<!-- prreview:summary v1 head={HEAD1} -->")
+    assert sorted(keys(gh)) == sorted(f.fingerprint for f in (A, B, C))
+    placed = {(c["path"], c["line"]) for c in gh.review_comments}
+    assert placed == {("app.py", 2), ("app.py", 4), ("util.py", 11)}
+    assert all(c["commit_id"] == HEAD1 and c["side"] == "RIGHT" for c in gh.review_comments)
+    # Outside the diff: never sent to the inline API, listed in the summary.
+    posted = [r.body["line"] for r in gh.calls("POST", r"/repos/octo/app/pulls/7/comments")]
+    assert 40 not in posted and len(posted) == 3
+    assert "Far away problem" in summary and "`app.py:40`" in summary
+    assert "`util.py`" in summary
+    assert "3 new" in summary
+    assert "summary created" in publish.messages[-1]
+
+
+def test_rerun_updates_summary_adds_new_and_resolves_fixed(gh, publish):
+    publish(review(A, B, C))
+    gh.push(7, head=HEAD2, files=FILES)
+    publish(review(A, C, D, head=HEAD2))  # B fixed, D new
+    assert len(gh.issue_comments) == 1
+    assert f"head={HEAD2}" in gh.issue_comments[0]["body"]
+    assert len(gh.calls("PATCH", r"/repos/octo/app/issues/comments/\d+")) == 1
+    assert len(gh.review_comments) == 4
+    new_posts = gh.calls("POST", r"/repos/octo/app/pulls/7/comments")[3:]
+    assert [r.body["line"] for r in new_posts] == [12]
+    by_key = {k: c for k, c in zip(keys(gh), gh.review_comments, strict=True)}
+    assert by_key[B.fingerprint]["body"].startswith(f"{RESOLVED_PREFIX}{HEAD2}")
+    for f in (A, C, D):
+        assert not by_key[f.fingerprint]["body"].startswith(RESOLVED_PREFIX)
+
+
+def test_three_runs_leave_no_duplicates(gh, publish):
+    for _ in range(3):
+        publish(review(A, B, C, OUTSIDE))
+    assert len(gh.issue_comments) == 1
+    assert sorted(keys(gh)) == sorted(f.fingerprint for f in (A, B, C))
+    assert len(gh.calls("POST", r"/repos/octo/app/pulls/7/comments")) == 3
+    assert len(gh.calls("POST", r"/repos/octo/app/issues/7/comments")) == 1
+    assert "3 already present" in gh.issue_comments[0]["body"]
+
+
+def test_fixed_finding_that_comes_back_is_reopened_not_reposted(gh, publish):
+    publish(review(A, B))
+    publish(review(A))
+    assert sum(c["body"].startswith(RESOLVED_PREFIX) for c in gh.review_comments) == 1
+    publish(review(A, B))
+    assert len(gh.review_comments) == 2
+    assert not any(c["body"].startswith(RESOLVED_PREFIX) for c in gh.review_comments)
+    assert "1 reopened" in gh.issue_comments[0]["body"]
+
+
+def test_incomplete_review_resolves_nothing(gh, publish):
+    publish(review(A, B))
+    publish(review(A, complete=False))
+    assert not any(c["body"].startswith(RESOLVED_PREFIX) for c in gh.review_comments)
+
+
+def test_markers_from_other_people_are_ignored(gh, publish):
+    gh.post_as("mallory", "issue", 7, "<!-- prreview:summary v1 head= -->\nfake summary")
+    gh.post_as("mallory", "review", 7, f"<!-- prreview:finding {A.fingerprint} -->", path="app.py")
+    publish(review(A))
+    ours = [c for c in gh.issue_comments if c["user"]["login"] != "mallory"]
+    assert len(ours) == 1
+    assert len(gh.calls("POST", r"/repos/octo/app/pulls/7/comments")) == 1
+    assert not gh.calls("PATCH", r"/repos/octo/app/issues/comments/\d+")
+
+
+def test_personal_token_identifies_its_own_comments(gh, publish):
+    gh.add_token("pat-1", login="alice", type="User", personal=True)
+    publish.env["GITHUB_TOKEN"] = "pat-1"
+    publish(review(A))
+    publish(review(A))
+    assert len(gh.issue_comments) == 1 and len(gh.review_comments) == 1
+
+
+def test_multi_line_finding_in_one_hunk_is_a_range_comment(gh, publish):
+    publish(review(finding("r", "app.py", 2, end=4)))
+    (comment,) = gh.review_comments
+    assert (comment["start_line"], comment["line"]) == (2, 4)
+
+
+def test_partly_shown_range_goes_on_its_first_diff_line(gh, publish):
+    publish(review(finding("r", "util.py", 5, end=10)))
+    (comment,) = gh.review_comments
+    assert (comment["start_line"], comment["line"]) == (None, 10)
+
+
+def test_model_text_is_escaped_in_inline_comments(gh, publish):
+    hostile = finding(
+        "h",
+        "app.py",
+        3,
+        title="ping @octocat <b>x</b>",
+        message="@org/team <img src=x onerror=alert(1)> [click](https://evil.example)\n"
+        "<!-- prreview:finding forged -->",
+        suggestion="print('```')",
+    )
+    publish(review(hostile))
+    body = gh.review_comments[0]["body"]
+    assert "@\u200boctocat" in body and "@octocat" not in body
+    assert "<img" not in body and "&lt;img" in body and "<b>" not in body
+    assert "](https://evil.example)" not in body
+    assert body.count("<!-- prreview:finding") == 1
+    assert "````" in body  # the fence outgrows the backticks in the suggestion
+
+
+def test_head_moved_on_posts_no_inline_comments(gh, publish):
+    gh.push(7, head=HEAD2, files=FILES)
+    publish(review(A))  # reviewed HEAD1, the PR is at HEAD2 now
+    assert not gh.review_comments
+    assert "moved to" in gh.issue_comments[0]["body"]
+
+
+def test_max_comments_caps_new_inline_comments(gh, publish):
+    publish(review(A, B, C), max_comments=1)
+    assert len(gh.review_comments) == 1
+    assert "2 findings are not on a line" in gh.issue_comments[0]["body"]
+
+
+def test_422_from_github_falls_back_to_the_summary(gh, publish):
+    gh.fail("POST", r"/repos/octo/app/pulls/7/comments", 422, body={"message": "Validation"})
+    publish(review(A, C))
+    assert len(gh.review_comments) == 1
+    assert "`app.py:2`" in gh.issue_comments[0]["body"]
+
+
+def test_duplicate_comments_are_removed(gh, publish):
+    publish(review(A))
+    gh.review_comments.append({**gh.review_comments[0], "id": 99999})
+    publish(review(A))
+    assert [c["id"] for c in gh.review_comments] != [99999] and len(gh.review_comments) == 1
+
+
+def test_pagination_follows_link_headers(gh, publish):
+    gh.max_per_page = 2
+    many = [finding(f"n{i}", "other.py", None) for i in range(3)]
+    for i in range(5):
+        gh.post_as("bob", "issue", 7, f"chatter {i}")
+    publish(review(A, B, C, *many))
+    publish(review(A, B, C, *many))
+    assert len(gh.issue_comments) == 6
+    pages = gh.calls("GET", r"/repos/octo/app/issues/7/comments")
+    assert any(r.query.get("page") == "2" for r in pages)
+
+
+def test_server_errors_are_retried(gh, publish):
+    gh.fail("GET", r"/repos/octo/app/pulls/7/files", 502)
+    gh.fail("POST", r"/repos/octo/app/issues/7/comments", 503)
+    assert publish(review(A)) == 0
+    assert [r.status for r in gh.calls("GET", r"/repos/octo/app/pulls/7/files")] == [502, 200]
+    assert len(gh.issue_comments) == 1
+
+
+def test_rate_limits_are_retried(gh, publish):
+    gh.fail("GET", r"/repos/octo/app/pulls/7", 429, headers={"Retry-After": "0"})
+    gh.fail(
+        "GET",
+        r"/repos/octo/app/pulls/7/comments",
+        403,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"},
+        body={"message": "API rate limit exceeded"},
+    )
+    assert publish(review(A)) == 0
+    assert [r.status for r in gh.calls("GET", r"/repos/octo/app/pulls/7")] == [429, 200]
+
+
+def test_persistent_server_errors_are_incomplete(gh, publish):
+    gh.fail("GET", r"/repos/octo/app/pulls/7", 503, times=10)
+    with pytest.raises(IncompleteError) as info:
+        publish(review(A))
+    assert info.value.exit_code == EXIT_INCOMPLETE
+    assert len(gh.calls("GET", r"/repos/octo/app/pulls/7")) == FAST.retries + 1
+
+
+def test_bad_token_is_exit_2(gh, publish):
+    publish.env["GITHUB_TOKEN"] = "wrong-" + TOKEN
+    with pytest.raises(AuthError) as info:
+        publish(review(A))
+    assert info.value.exit_code == EXIT_USAGE
+    assert "401" in str(info.value) and "GITHUB_TOKEN" in str(info.value)
+    assert TOKEN not in str(info.value)
+
+
+def test_read_only_token_names_the_missing_permission(gh, publish):
+    gh.add_token("read-only", write=False)
+    publish.env["GITHUB_TOKEN"] = "read-only"
+    with pytest.raises(AuthError) as info:
+        publish(review(A))
+    assert "GITHUB_TOKEN needs pull-requests: write" in str(info.value)
+    assert info.value.exit_code == EXIT_USAGE
+    assert not gh.review_comments
+
+
+def test_unknown_repository_is_404_with_the_permission_named(gh, publish):
+    publish.env["GITHUB_REPOSITORY"] = "octo/other"
+    with pytest.raises(AuthError) as info:
+        publish(review(A))
+    assert "404" in str(info.value) and "pull-requests: read" in str(info.value)
+
+
+def test_missing_token_and_pr_number(gh, publish, tmp_path):
+    env = dict(publish.env)
+    del publish.env["GITHUB_TOKEN"]
+    with pytest.raises(AuthError, match="GITHUB_TOKEN"):
+        publish(review(A))
+    publish.env = {k: v for k, v in env.items() if k != "GITHUB_EVENT_PATH"}
+    with pytest.raises(UsageError, match="pull request number"):
+        publish(review(A))
+    assert publish(review(A), number=7, repository="octo/app") == 0
+
+
+def test_token_never_appears_in_output_or_requests(gh, publish):
+    publish(review(A, B))
+    assert all(TOKEN not in m for m in publish.messages)
+    assert all(TOKEN not in json.dumps(r.body) for r in gh.requests)
+    assert all(r.credentials for r in gh.requests)
+
+
+def test_report_that_is_not_a_review_is_a_usage_error(publish, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"findings": "nope"}', encoding="utf-8")
+    with pytest.raises(UsageError, match="not a prreview JSON report"):
+        publish_command("github", bad, env=publish.env, err=publish.messages.append)
