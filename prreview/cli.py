@@ -242,6 +242,72 @@ def run(
     raise typer.Exit(run_review(settings, os.environ, err))
 
 
+@app.command()
+def merge(
+    parts: list[Path] = typer.Argument(..., help="JSON reports of the shards (--output json=...)."),
+    output: list[str] | None = typer.Option(
+        None, "--output", "-o", help="FORMAT=PATH (repeatable)."
+    ),
+    fail_on: str | None = typer.Option(None, "--fail-on", help="Gate for the union."),
+    min_confidence: float | None = typer.Option(None, "--min-confidence"),
+    sarif_category: str = typer.Option("prreview", "--sarif-category"),
+) -> None:
+    """Combine shard reports into one review (one SARIF run, one Code Quality file)."""
+    from . import gate
+    from .combine import load_review, merge_reviews
+    from .config import build_settings
+    from .output import check_writable, parse_outputs
+    from .runner import describe, write_reports
+
+    outputs = parse_outputs(list(output or []))
+    check_writable(outputs)
+    review = merge_reviews(
+        [load_review(p) for p in parts], fail_on=fail_on, min_confidence=min_confidence
+    )
+    settings = build_settings(env={}, flags={"sarif_category": sarif_category})
+    write_reports(review, settings, outputs, os.environ)
+    err(describe(review))
+    raise typer.Exit(gate.exit_code(review))
+
+
+def _register_lazy_commands() -> None:
+    from .eval.cli import eval_command
+
+    app.command("eval")(eval_command)
+
+
+_register_lazy_commands()
+
+
+@app.command()
+def publish(
+    platform: str = typer.Argument(..., help="github or gitlab."),
+    report: Path = typer.Option(..., "--report", help="JSON report (--output json=PATH)."),
+    repository: str | None = typer.Option(
+        None, "--repository", help="owner/name or GitLab project id (default from CI env)."
+    ),
+    number: int | None = typer.Option(None, "--number", help="PR number or MR iid."),
+    api_url: str | None = typer.Option(None, "--api-url", help="API base URL (GHE, self-managed)."),
+    max_comments: int = typer.Option(25, "--max-comments", help="Inline comments at most."),
+    note: list[str] | None = typer.Option(None, "--note", help="Extra line for the summary."),
+) -> None:
+    """Post or update the PR/MR summary comment and inline comments from a JSON report."""
+    from .publish import publish_command
+
+    code = publish_command(
+        platform,
+        report,
+        env=os.environ,
+        err=err,
+        repository=repository,
+        number=number,
+        api_url=api_url,
+        max_comments=max_comments,
+        notes=tuple(note or ()),
+    )
+    raise typer.Exit(code)
+
+
 # --------------------------------------------------------------------------- small commands
 
 
@@ -301,11 +367,29 @@ def cache_clear(
 # --------------------------------------------------------------------------- entry point
 
 
+def _install_sigterm() -> Any:
+    """Turn SIGTERM into Terminated; returns the previous handler (None off the main thread)."""
+    import signal
+    import threading
+
+    from .errors import Terminated
+
+    def _raise(_signum: int, _frame: object) -> None:
+        raise Terminated()
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map every failure to its exit code in one place."""
     import click
 
+    from .errors import Terminated
+
     debug = os.environ.get("PRREVIEW_DEBUG") == "1"
+    previous = _install_sigterm()
     try:
         rv = app(args=argv, standalone_mode=False, prog_name="prreview")
         code = rv if isinstance(rv, int) else 0
@@ -320,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("prreview: interrupted")
         code = EXIT_INTERRUPTED
+    except Terminated as exc:
+        err("prreview: terminated (SIGTERM); no report file was left half-written")
+        code = exc.exit_code
     except PrreviewError as exc:
         if debug:
             traceback.print_exc()
@@ -333,6 +420,10 @@ def main(argv: list[str] | None = None) -> int:
         err(f"prreview: internal error: {type(exc).__name__}: {exc}")
         err("prreview: set PRREVIEW_DEBUG=1 for the traceback and please report it")
         code = EXIT_INTERNAL
+    if previous is not None:
+        import signal
+
+        signal.signal(signal.SIGTERM, previous)
     if argv is None:
         sys.exit(code)
     return code

@@ -14,7 +14,8 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -168,8 +169,34 @@ def field_names() -> list[str]:
 
 
 def _type_name(field: str) -> str:
-    ann = Settings.model_fields[field].annotation
+    return _describe(Settings.model_fields[field].annotation)
+
+
+def _describe(ann: Any) -> str:
+    """A reader's name for a type: `int`, `one of 'a', 'b'`, `list of str`, `table`."""
+    origin, args = get_origin(ann), get_args(ann)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (Union, UnionType):
+        parts = [_describe(a) for a in args if a is not type(None)]
+        literals = [p.removeprefix("one of ") for p in parts if p.startswith("one of ")]
+        others = [p for p in parts if not p.startswith("one of ")]
+        if literals:
+            others.insert(0, "one of " + ", ".join(literals))
+        return " or ".join(others)
+    if origin in (tuple, list):
+        return f"list of {_describe(args[0])}" if args else "list"
+    if origin is dict or (isinstance(ann, type) and issubclass(ann, BaseModel)):
+        return "table"
     return getattr(ann, "__name__", None) or str(ann).replace("typing.", "")
+
+
+def _error_location(loc: tuple[Any, ...]) -> str:
+    """`fail_on`, not pydantic's `fail_on.literal['critical',...]` union-branch tags."""
+    parts = [str(loc[0])] if loc else ["?"]
+    if parts[0] in {"evaluators", "instructions"}:
+        parts.extend(str(p) for p in loc[1:] if "[" not in str(p))
+    return ".".join(parts)
 
 
 def parse_config_text(text: str, source: str) -> dict[str, Any]:
@@ -199,13 +226,14 @@ def parse_config_text(text: str, source: str) -> dict[str, Any]:
 
 
 def env_values(env: Mapping[str, str]) -> dict[str, Any]:
-    """PRREVIEW_* variables. Lists are comma-separated; booleans 1/0/true/false."""
+    """PRREVIEW_* variables. Lists are comma-separated (or a JSON array); tables are JSON;
+    booleans 1/0/true/false."""
     values: dict[str, Any] = {}
     for name, raw in env.items():
         if not name.startswith(ENV_PREFIX) or name == "PRREVIEW_DEBUG":
             continue
         key = name[len(ENV_PREFIX) :].lower()
-        if key not in Settings.model_fields or key in {"evaluators", "instructions"}:
+        if key not in Settings.model_fields:
             continue
         values[key] = _coerce_env(key, raw)
     _validate(values, "environment")
@@ -214,7 +242,7 @@ def env_values(env: Mapping[str, str]) -> dict[str, Any]:
 
 def _coerce_env(key: str, raw: str) -> Any:
     default = Settings.model_fields[key].default
-    if isinstance(default, tuple):
+    if isinstance(default, tuple) and not raw.strip().startswith(("[", "{")):
         return tuple(p.strip() for p in raw.split(",") if p.strip())
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
@@ -231,7 +259,7 @@ def _validate(values: dict[str, Any], source: str) -> None:
         Settings(**values)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = _error_location(err["loc"])
         key = str(err["loc"][0]) if err["loc"] else "?"
         expected = _type_name(key) if key in Settings.model_fields else "?"
         where = f"PRREVIEW_{key.upper()}" if source == "environment" else source
@@ -255,7 +283,7 @@ def build_settings(
         return Settings(**merged)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = _error_location(err["loc"])
         raise ConfigError(
             f"invalid value for '{loc}': {err['msg']}", hint=f"check --{loc.replace('_', '-')}"
         ) from None
@@ -287,7 +315,7 @@ def reference_markdown() -> str:
     """The settings table in docs/configuration.md (a test keeps the two identical)."""
     rows = ["| key | env | default | file | description |", "| --- | --- | --- | --- | --- |"]
     for name, info in Settings.model_fields.items():
-        env = f"`PRREVIEW_{name.upper()}`" if name not in {"evaluators", "instructions"} else "—"
+        env = f"`PRREVIEW_{name.upper()}`"
         in_file = "no" if name in _FILE_FORBIDDEN else "yes"
         desc = (info.description or "").replace("|", "\\|")
         rows.append(f"| `{name}` | {env} | {_default_repr(name)} | {in_file} | {desc} |")

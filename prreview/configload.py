@@ -100,4 +100,5 @@ def load_settings(
     given = {k: v for k, v in flags.items() if v is not None}
     pre = {**env_values(env), **given}
     file_values = _file_values(pre, env, config_path, warn)
-    return build_settings(file_values=file_values, env=env, flags={**given, "ci": is_ci(env)})
+    ci = True if is_ci(env) else None  # PRREVIEW_CI=1 also counts, for unlisted CI systems
+    return build_settings(file_values=file_values, env=env, flags={**given, "ci": ci})

@@ -17,6 +17,8 @@ from prreview.lookup import call_targets, defined_names, find_call_sites, find_d
 from prreview.models import FileChange, Snippet, Symbol
 from prreview.outline import Definition, extract_definitions
 from prreview.related import (
+    TestIndex,
+    build_test_index,
     cut,
     find_guidelines,
     find_tests,
@@ -46,14 +48,22 @@ class ContextLimits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_words: int = Field(40, ge=0, description="Identifiers looked up per file.")
+    max_total_words: int = Field(
+        4000, ge=0, description="Names grepped per gather_context_many call (all files)."
+    )
     max_enclosing_lines: int = Field(200, ge=10)
     max_definition_lines: int = Field(80, ge=5)
     truncated_definition_lines: int = Field(30, ge=1)
     max_definitions: int = Field(10, ge=0)
     ambiguity: int = Field(3, ge=1, description="Skip names defined more often than this.")
     max_candidate_lines: int = Field(12, ge=1)
-    max_grep_lines: int = Field(2000, ge=1, description="A name matched more often is too common.")
+    max_grep_lines: int = Field(
+        450,
+        ge=1,
+        description="A name matched more often is too common (keep under gitio's per-word cap).",
+    )
     max_call_sites: int = Field(5, ge=0, description="Per changed function.")
+    max_call_site_symbols: int = Field(10, ge=0, description="Changed functions per file.")
     max_call_sites_total: int = Field(15, ge=0)
     call_site_context: int = Field(3, ge=0)
     max_test_files: int = Field(3, ge=0)
@@ -78,6 +88,8 @@ class ContextCache:
         self._hits: dict[str, list[Hit]] = {}
         self._names: dict[tuple[str, int], frozenset[str]] = {}
         self._files: list[str] | None = None
+        self._tests: TestIndex | None = None
+        self._is_test: dict[str, bool] = {}
 
     def lines(self, path: str) -> list[str] | None:
         if path not in self._lines:
@@ -98,6 +110,16 @@ class ContextCache:
             self._files = sorted(self.tree.ls_files())
         return self._files
 
+    def is_test(self, path: str) -> bool:
+        if path not in self._is_test:
+            self._is_test[path] = is_test_path(path)
+        return self._is_test[path]
+
+    def test_index(self) -> TestIndex:
+        if self._tests is None:
+            self._tests = build_test_index(self.files())
+        return self._tests
+
     def fetch(self, words: Iterable[str]) -> None:
         """Grep every word not fetched yet: one tree.grep call per chunk of words."""
         missing = sorted({w for w in words if w and w not in self._hits})
@@ -114,7 +136,7 @@ class ContextCache:
     def grep(self, words: Iterable[str]) -> dict[str, list[Hit]]:
         wanted = list(words)
         self.fetch(wanted)
-        return {w: self._hits[w] for w in wanted}
+        return {w: self._hits.get(w, []) for w in wanted}
 
     def defined_names(self, path: str, line: int, text: str) -> frozenset[str]:
         key = (path, line)
@@ -135,13 +157,19 @@ class ContextRequest(BaseModel):
 @dataclass(frozen=True)
 class _Prepared:
     file: FileChange
-    symbols: tuple[Symbol, ...]
     local_defs: list[Definition]
     local_lines: list[str]
     shown: list[Snippet]
     words: list[str]
-    test_names: list[str]
-    greps: list[str]
+    """Identifiers to look up, best first."""
+    searched: list[str]
+    """What needs a grep, best first: callees' names, the module, then identifiers."""
+    targets: list[tuple[Symbol, str]]
+    """Changed functions and the name they are called by."""
+    stem: str | None
+    """The name tests import the module by (None for a test file)."""
+    mentions: list[str]
+    """Names of changed symbols that tests may mention."""
 
 
 def gather_context(
@@ -178,35 +206,68 @@ def gather_context_many(
     elif cache.tree is not head:
         raise ValueError("the ContextCache was built for another SourceTree")
     prepared = [_prepare(r, limits) for r in requests]
-    cache.fetch(w for p in prepared for w in p.greps)
-    return [_assemble(p, cache, limits) for p in prepared]
+    chosen = _within_budget([p.searched for p in prepared], limits.max_total_words)
+    cache.fetch(sorted(chosen))
+    return [_assemble(p, chosen, cache, limits) for p in prepared]
+
+
+def _within_budget(ranked: list[list[str]], budget: int) -> set[str]:
+    """The best words of every file in turn (round robin) until the budget is spent."""
+    chosen: set[str] = set()
+    for position in range(max(map(len, ranked), default=0)):
+        for words in ranked:
+            if position < len(words) and words[position] not in chosen:
+                if len(chosen) >= budget:
+                    return chosen
+                chosen.add(words[position])
+    return chosen
 
 
 def _prepare(request: ContextRequest, limits: ContextLimits) -> _Prepared:
     file = request.file
+    if file.is_binary or file.is_submodule:
+        return _Prepared(file, [], [], [], [], [], [], None, [])
     own = tuple(s for s in request.symbols if s.path == file.path)
-    new_text = request.new_text if not file.is_binary else None
+    new_text = request.new_text
     lines = split_lines(new_text) if new_text is not None else []
     local = extract_definitions(new_text, file.language, file.path) if new_text else []
     shown = _enclosing(file, own, lines, request.old_text, local, limits)
     visible = [(s.start_line, s.end_line) for s in shown if s.kind == "enclosing"]
     words = _ranked_words(file, new_text, own, visible, limits) if new_text else []
+    targets = call_targets(own, limits.max_call_site_symbols)
+    stem = None if is_test_path(file.path) else module_stem(file.path)
+    mentions = [] if stem is None else _mentioned(own, limits.max_call_site_symbols)
     local_names = {d.name for d in local}
-    test_names = [s.name for s in own if s.kind != "module" and len(s.name) >= 3][:10]
-    greps = [w for w in words if w not in local_names]
-    greps += [name for _, name in call_targets(own)]
-    if not is_test_path(file.path):
-        greps += [module_stem(file.path), *test_names]
-    return _Prepared(file, own, local, lines, shown, words, test_names, greps)
+    searched = [n for _, n in targets] + ([stem] if stem else []) + mentions
+    searched += [w for w in words if w not in local_names]
+    searched = list(dict.fromkeys(searched))
+    return _Prepared(file, local, lines, shown, words, searched, targets, stem, mentions)
 
 
-def _assemble(p: _Prepared, cache: ContextCache, limits: ContextLimits) -> list[Snippet]:
+def _mentioned(symbols: tuple[Symbol, ...], limit: int) -> list[str]:
+    kinds = ("function", "method", "class")
+    names = [s.name for s in symbols if s.kind in kinds and len(s.name) >= 3]
+    return list(dict.fromkeys(names))[:limit]
+
+
+def _assemble(
+    p: _Prepared, chosen: set[str], cache: ContextCache, limits: ContextLimits
+) -> list[Snippet]:
+    if p.file.is_binary or p.file.is_submodule:
+        return []
     path = p.file.path
     visible = [(s.start_line, s.end_line) for s in p.shown if s.kind == "enclosing"]
+    searched = set(p.searched)
+    words = [w for w in p.words if w in chosen or w not in searched]
+    targets = [(s, name) for s, name in p.targets if name in chosen]
+    stem = p.stem if p.stem in chosen else None
+    mentions = [n for n in p.mentions if n in chosen]
+    names = [s.name for s, _ in p.targets] + p.mentions
     out = list(p.shown)
-    out += find_definitions(path, p.words, p.local_defs, p.local_lines, visible, cache, limits)
-    out += find_call_sites(path, p.symbols, cache, limits)
-    out += find_tests(path, p.test_names, cache, limits)
+    out += find_definitions(path, words, p.local_defs, p.local_lines, visible, cache, limits)
+    out += find_call_sites(path, targets, cache, limits)
+    if p.stem is not None:
+        out += find_tests(path, list(dict.fromkeys(names)), stem, mentions, cache, limits)
     out += find_guidelines(path, cache, limits)
     return out
 
@@ -299,7 +360,7 @@ def _ranked_words(
 ) -> list[str]:
     """Identifiers on added lines worth looking up: calls first, then Capitalised names."""
     added = sorted(file.added_line_numbers())
-    uses = identifier_uses(new_text, file.language, added, file.path)
+    uses = identifier_uses(new_text, file.language, added, file.path, limits.max_words * 50)
     lines = split_lines(new_text)
     bound = _bound_names(lines, [(a, b) for a, b in visible if b - a < 2000])
     skip = bound | {s.name for s in symbols}

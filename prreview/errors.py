@@ -73,3 +73,9 @@ class IncompleteError(PrreviewError):
 
 class InternalError(PrreviewError):
     exit_code = EXIT_INTERNAL
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived. A BaseException so that no `except Exception` can swallow it."""
+
+    exit_code = EXIT_TERMINATED

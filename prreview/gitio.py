@@ -339,19 +339,21 @@ def read_blob_at(repo: Path, rev: str, path: str) -> bytes | None:
     return proc.stdout if proc.returncode == 0 else None
 
 
-def git_attr(repo: Path, paths: Sequence[str], attr: str, rev: str | None = None) -> dict[str, str]:
+def git_attr(
+    repo: Path, paths: Sequence[str], attr: str, rev: str | None = None, *, index: bool = False
+) -> dict[str, str]:
     """Value of `attr` for each path: 'set', 'unset', 'unspecified' or the value string.
 
-    Reads .gitattributes of commit `rev` (None: the working tree; "index": the index)
-    without checking anything out; git < 2.40 lacks `--source`, so a throw-away index
-    is filled with `read-tree` instead.
+    Reads the .gitattributes of tree-ish `rev` (None: the working tree, or the index with
+    index=True) without checking anything out; git < 2.40 lacks `check-attr --source`,
+    so a throw-away index is filled with `read-tree` instead. Read-only, runs nothing.
     """
     if not paths or attr.startswith("-"):
         return {}
     stdin = b"\0".join(p.encode("utf-8", "surrogateescape") for p in paths) + b"\0"
     base = ["check-attr", "-z", "--stdin"]
-    if rev is None or rev == "index":
-        args = [*base, "--cached", attr] if rev else [*base, attr]
+    if rev is None:
+        args = [*base, "--cached", attr] if index else [*base, attr]
         return _parse_attrs(_run(repo, args, stdin=stdin).stdout)
     proc = _run(repo, [*base, f"--source={rev}", attr], stdin=stdin, ok=(0, 128, 129))
     if proc.returncode == 0:
@@ -414,9 +416,10 @@ class TreeReader:
         self.close()
 
     def close(self) -> None:
-        if self._finalizer is not None:
-            self._finalizer()
-        self._proc = None
+        with self._lock:
+            if self._finalizer is not None:
+                self._finalizer()
+            self._proc = None
 
     @property
     def source(self) -> str:
@@ -485,7 +488,7 @@ class TreeReader:
 
     def attr(self, paths: Sequence[str], attr: str) -> dict[str, str]:
         """git_attr() for this tree."""
-        return git_attr(self.root, paths, attr, self.rev or ("index" if self.index else None))
+        return git_attr(self.root, paths, attr, self.rev, index=self.index)
 
     def _read_worktree(self, path: str) -> bytes | None:
         full = self.root / path
@@ -498,9 +501,12 @@ class TreeReader:
     def _batch_read(self, name: bytes) -> bytes | None:
         proc = self._batch_process()
         assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(name + b"\n")
-        proc.stdin.flush()
-        header = proc.stdout.readline()
+        try:
+            proc.stdin.write(name + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline()
+        except (BrokenPipeError, ValueError):
+            header = b""
         if not header:
             raise GitError("git cat-file --batch stopped unexpectedly")
         parts = header.split()

@@ -24,6 +24,8 @@ class Grammar:
     factory: str
     definitions: dict[str, DefKind]
     identifiers: tuple[str, ...]
+    patterns: str = ""
+    """Query patterns for definitions that only count in some places (capture name @def)."""
 
 
 _JS_DEFS: dict[str, DefKind] = {
@@ -31,9 +33,15 @@ _JS_DEFS: dict[str, DefKind] = {
     "generator_function_declaration": "function",
     "method_definition": "function",
     "class_declaration": "class",
-    "variable_declarator": "special",
     "field_definition": "special",
 }
+_JS_PATTERNS = """
+(variable_declarator
+  value: [(arrow_function) (function_expression) (generator_function) (class)]) @def
+(program [(lexical_declaration (variable_declarator) @def)
+          (variable_declaration (variable_declarator) @def)
+          (export_statement (lexical_declaration (variable_declarator) @def))])
+"""
 _TS_DEFS: dict[str, DefKind] = {
     **{k: v for k, v in _JS_DEFS.items() if k != "field_definition"},
     "public_field_definition": "special",
@@ -74,16 +82,24 @@ GRAMMARS: dict[str, Grammar] = {
             },
             ("identifier",),
         ),
-        Grammar("javascript", "tree_sitter_javascript", "language", _JS_DEFS, _JS_IDS),
+        Grammar(
+            "javascript", "tree_sitter_javascript", "language", _JS_DEFS, _JS_IDS, _JS_PATTERNS
+        ),
         Grammar(
             "typescript",
             "tree_sitter_typescript",
             "language_typescript",
             _TS_DEFS,
             (*_JS_IDS, "type_identifier"),
+            _JS_PATTERNS,
         ),
         Grammar(
-            "tsx", "tree_sitter_typescript", "language_tsx", _TS_DEFS, (*_JS_IDS, "type_identifier")
+            "tsx",
+            "tree_sitter_typescript",
+            "language_tsx",
+            _TS_DEFS,
+            (*_JS_IDS, "type_identifier"),
+            _JS_PATTERNS,
         ),
         Grammar(
             "go",
@@ -156,9 +172,9 @@ GRAMMARS: dict[str, Grammar] = {
                 "singleton_method": "function",
                 "class": "special",
                 "module": "special",
-                "assignment": "special",
             },
             ("identifier", "constant"),
+            "(assignment left: (constant)) @def",
         ),
         Grammar(
             "csharp",
@@ -285,8 +301,9 @@ def parse(key: str, data: bytes) -> Tree:
 
 @functools.cache
 def definition_query(key: str) -> Query:
-    types = " ".join(f"({t})" for t in GRAMMARS[key].definitions)
-    return Query(load_language(key), f"[{types}] @def")
+    grammar = GRAMMARS[key]
+    types = " ".join(f"({t})" for t in grammar.definitions)
+    return Query(load_language(key), f"[{types}] @def\n{grammar.patterns}")
 
 
 @functools.cache

@@ -41,27 +41,27 @@ class Analysis:
 
 def analyse(changes: ChangeSet, head: object, base: object | None) -> Analysis:
     """Changed symbols and context snippets for every reviewable text file."""
-    from .context import gather_context
+    from .context import ContextRequest, gather_context_many
     from .symbols import changed_symbols
 
     out = Analysis()
+    requests: list[ContextRequest] = []
     for f in changes.reviewable_files:
         if f.is_binary or not f.hunks:
             continue
         new_text = head.read_text(f.path) if f.status != "deleted" else None  # type: ignore[attr-defined]
         old_text = None
-        if base is not None and f.status not in {"added"}:
+        if base is not None and f.status != "added":
             old_text = base.read_text(f.old_path or f.path)  # type: ignore[attr-defined]
         out.new_lines[f.path] = None if new_text is None else new_text.split("\n")
         syms = changed_symbols(f, old_text, new_text)
         out.symbols[f.path] = syms
-        out.context[f.path] = gather_context(
-            f,
-            old_text=old_text,
-            new_text=new_text,
-            head=head,
-            symbols=syms,  # type: ignore[arg-type]
+        requests.append(
+            ContextRequest(file=f, old_text=old_text, new_text=new_text, symbols=tuple(syms))
         )
+    snippets = gather_context_many(requests, head=head)  # type: ignore[arg-type]
+    for request, found in zip(requests, snippets, strict=True):
+        out.context[request.file.path] = list(found)
     return out
 
 

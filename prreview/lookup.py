@@ -73,6 +73,8 @@ def find_definitions(
     out: list[Snippet] = []
     seen: set[tuple[str, int]] = set()
     for word in words:
+        if len(out) >= limits.max_definitions:
+            break
         same_file = [d for d in local if d.name == word]
         if any(_within(d, visible) for d in same_file):
             continue
@@ -84,11 +86,11 @@ def find_definitions(
                 for path, d in _repo_definitions(origin, word, cache, limits, include_tests)
             ]
         for path, d, lines in found:
-            if (path, d.start_line) in seen or len(out) >= limits.max_definitions:
+            if (path, d.start_line) in seen:
                 continue
             seen.add((path, d.start_line))
             snippet = _definition_snippet(word, path, d, lines, limits)
-            if snippet is not None:
+            if snippet is not None and len(out) < limits.max_definitions:
                 out.append(snippet)
     return out
 
@@ -106,7 +108,7 @@ def _repo_definitions(
     candidates: set[str] = set()
     lines = 0
     for path, line, text in hits:
-        if path == origin or (not include_tests and is_test_path(path)):
+        if path == origin or (not include_tests and cache.is_test(path)):
             continue
         if word in cache.defined_names(path, line, text):
             candidates.add(path)
@@ -137,7 +139,7 @@ def _definition_snippet(
 _CONSTRUCTORS = {"__init__", "constructor", "initialize"}
 
 
-def call_targets(symbols: Iterable[Symbol]) -> list[tuple[Symbol, str]]:
+def call_targets(symbols: Iterable[Symbol], limit: int) -> list[tuple[Symbol, str]]:
     """The name each changed function or method is called by (a constructor: its class)."""
     out: list[tuple[Symbol, str]] = []
     names: set[str] = set()
@@ -151,16 +153,16 @@ def call_targets(symbols: Iterable[Symbol]) -> list[tuple[Symbol, str]]:
         if len(name) >= 3 and name not in names:
             names.add(name)
             out.append((s, name))
-    return out
+    return out[:limit]
 
 
 def find_call_sites(
-    origin: str, symbols: Iterable[Symbol], cache: ContextCache, limits: ContextLimits
+    origin: str, targets: list[tuple[Symbol, str]], cache: ContextCache, limits: ContextLimits
 ) -> list[Snippet]:
-    """Up to max_call_sites callers of each changed function, nearest files first."""
+    """Up to max_call_sites callers of each changed function (see call_targets), nearest first."""
     include_tests = is_test_path(origin)
     out: list[Snippet] = []
-    for symbol, name in call_targets(symbols):
+    for symbol, name in targets:
         room = limits.max_call_sites_total - len(out)
         if room <= 0:
             break
@@ -183,21 +185,30 @@ def _call_sites(
     elsewhere = {p for p, ln, t in hits if p != origin and name in cache.defined_names(p, ln, t)}
     if len(elsewhere) >= limits.ambiguity:
         return []  # the callers found would mostly call the other definitions
-    call = re.compile(
-        r"(?<![\w$])" + re.escape(name) + r"\s*\(|(?<![\w$])" + re.escape(name) + r"\.new\b"
-    )
     own = (symbol.new_start or 0, symbol.new_end or -1)
     sites: list[tuple[str, int]] = []
     for path, line, text in sorted(hits, key=lambda h: (nearness(origin, h[0]), h[1])):
-        if not include_tests and is_test_path(path):
+        if not include_tests and cache.is_test(path):
             continue
         if path == origin and own[0] <= line <= own[1]:
             continue
-        if call.search(text) and name not in cache.defined_names(path, line, text):
+        if _calls(text, name) and name not in cache.defined_names(path, line, text):
             sites.append((path, line))
             if len(sites) >= limits.max_call_sites:
                 break
     return sites
+
+
+def _calls(text: str, name: str) -> bool:
+    """Whether `text` calls `name`: `name(`, `name (` or Ruby's `name.new`."""
+    at = text.find(name)
+    while at >= 0:
+        before = text[at - 1] if at else " "
+        after = text[at + len(name) :].lstrip()
+        if not (before.isalnum() or before in "_$") and after.startswith(("(", ".new")):
+            return True
+        at = text.find(name, at + 1)
+    return False
 
 
 def _windows(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 from tree_sitter import Node, QueryCursor
@@ -48,15 +48,16 @@ def extract_definitions(text: str, language: str | None, path: str) -> list[Defi
         return _heuristic_definitions(text)
     data = text.encode("utf-8", "surrogatepass")
     root = grammars.parse(key, data).root_node
-    nodes = QueryCursor(grammars.definition_query(key)).captures(root).get("def", [])
-    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))
+    captured = QueryCursor(grammars.definition_query(key)).captures(root).get("def", [])
+    unique = {(n.start_byte, n.end_byte, n.type): n for n in captured}
+    nodes = [unique[k] for k in sorted(unique, key=lambda k: (k[0], -k[1], k[2]))]
     kinds = grammars.GRAMMARS[key].definitions
     out: list[Definition] = []
     stack: list[tuple[int, str, str | None]] = []  # (end_byte, kind, scope)
     for node in nodes:
         while stack and stack[-1][0] <= node.start_byte:
             stack.pop()
-        found = _describe(key, node, kinds[node.type])
+        found = _describe(key, node, kinds.get(node.type, "special"))
         if found is None:
             continue
         kind, name, scope, own_prefix = found
@@ -66,14 +67,20 @@ def extract_definitions(text: str, language: str | None, path: str) -> list[Defi
         prefix = ".".join([s for _, _, s in stack if s] + ([own_prefix] if own_prefix else []))
         qualified = f"{prefix}.{name}" if prefix else name
         start, end = _line_span(node)
-        out.append(
-            Definition(
-                kind=kind, name=name, qualified_name=qualified, start_line=start, end_line=end
-            )
-        )  # type: ignore[arg-type]
+        out.append(_definition(kind, name, qualified, start, end))
         if kind in ("function", "method", "class", "other"):
             stack.append((node.end_byte, kind, scope if scope is not None else name))
     return out
+
+
+def _definition(kind: str, name: str, qualified: str, start: int, end: int) -> Definition:
+    return Definition(
+        kind=cast(DefinitionKind, kind),
+        name=name,
+        qualified_name=qualified,
+        start_line=start,
+        end_line=end,
+    )
 
 
 def _line_span(node: Node) -> tuple[int, int]:
@@ -141,16 +148,9 @@ def _js_declarator(node: Node) -> Found | None:
         return ("function", name, None, "")
     if value is not None and value.type == "class":
         return ("class", name, None, "")
-    decl = node.parent
-    top = decl is not None and decl.parent is not None
-    if top and decl.parent.type == "export_statement":  # type: ignore[union-attr]
-        decl = decl.parent
-    if decl is None or decl.parent is None or decl.parent.type != "program":
-        return None
-    is_const = decl.type == "lexical_declaration" and _text(decl).startswith("const")
-    if decl.type == "export_statement":
-        is_const = "const" in _text(decl).split("=", 1)[0].split()
-    return ("constant" if is_const else "other", name, None, "")
+    # Other declarators only count at the top level (the query makes sure of that).
+    keyword = _text(node.parent).split(None, 1)[0] if node.parent is not None else ""
+    return ("constant" if keyword == "const" else "other", name, None, "")
 
 
 def _js_field(node: Node) -> Found | None:
@@ -322,11 +322,7 @@ def _heuristic_definitions(text: str) -> list[Definition]:
         name = re.split(r"[.:]", match.group("name"))[-1] or match.group("name")
         qualified = ".".join([n for _, _, n in stack] + [name])
         end = _block_end(lines, index, _indent(line))
-        out.append(
-            Definition(
-                kind=kind, name=name, qualified_name=qualified, start_line=start, end_line=end
-            )  # type: ignore[arg-type]
-        )
+        out.append(_definition(kind, name, qualified, start, end))
         stack.append((end, kind, name))
     return out
 

@@ -69,17 +69,21 @@ def render_plan_json(changes: ChangeSet) -> str:
 
 def render_plan_text(changes: ChangeSet) -> str:
     """One line per file (status, +/-, language, hunks or skip reason), then the totals."""
-    lines = [f"{_describe_range(changes)}", f"  {_safe(changes.base_reason)}"]
-    width = max((len(_label(f)) for f in changes.files), default=0)
-    for f in changes.files:
-        counts = f"+{f.added} -{f.removed}"
-        language = f.language or "-"
-        if f.skip_reason is None:
-            tail = f"{len(f.hunks)} hunk" + ("" if len(f.hunks) == 1 else "s")
-        else:
-            tail = f"skipped: {_safe(f.skip_reason)}"
+    rows = [
+        (
+            _LETTER[f.status],
+            _label(f),
+            f"+{f.added} -{f.removed}",
+            f.language or "-",
+            _tail(f),
+        )
+        for f in changes.files
+    ]
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(4)]
+    lines = [_describe_range(changes), f"  {_safe(changes.base_reason)}"]
+    for letter, label, counts, language, tail in rows:
         lines.append(
-            f"{_LETTER[f.status]} {_label(f):<{width}}  {counts:>13}  {language:<10}  {tail}"
+            f"{letter} {label:<{widths[1]}}  {counts:>{widths[2]}}  {language:<{widths[3]}}  {tail}"
         )
     t = _totals(changes)
     lines.append(
@@ -87,6 +91,12 @@ def render_plan_text(changes: ChangeSet) -> str:
         f"+{t['added']} -{t['removed']}; {t['hunks']} hunks to review"
     )
     return "\n".join(lines) + "\n"
+
+
+def _tail(f: FileChange) -> str:
+    if f.skip_reason is not None:
+        return f"skipped: {_safe(f.skip_reason)}"
+    return f"{len(f.hunks)} hunk" + ("" if len(f.hunks) == 1 else "s")
 
 
 def _describe_range(changes: ChangeSet) -> str:

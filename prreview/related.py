@@ -6,6 +6,7 @@ Also the small path and snippet helpers the context steps share.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -19,31 +20,54 @@ _TEST_NAME = re.compile(
     r"(?:^test_|^tests?$|_test$|_tests$|_spec$|\.test$|\.spec$|-test$|-spec$"
     r"|Tests?$|Spec$|^Test(?=[A-Z])|_unittest$)"
 )
-_IMPORT = re.compile(r"\b(?:import|from|require|require_relative|include|use|using|load)\b")
+_IMPORT = re.compile(
+    r"^\s*(?:#\s*include|import|from|require|require_relative|use|using|load|mod|extern\s+crate)\b"
+    r"|\b(?:require|import)\s*\("
+)
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)")
 _RELEVANT_HEADING = re.compile(r"review|style|test|convention|guideline|lint|format|code", re.I)
 GUIDELINE_NAMES = ("REVIEW.md", "AGENTS.md", "CONTRIBUTING.md")
 
 
 def is_test_path(path: str) -> bool:
-    pure = PurePosixPath(path)
-    if any(part.lower() in _TEST_DIRS for part in pure.parts[:-1]):
+    parts = path.split("/")
+    if any(part.lower() in _TEST_DIRS for part in parts[:-1]):
         return True
-    stem = pure.name.split(".", 1)[0] if pure.name.count(".") > 1 else pure.stem
-    return bool(_TEST_NAME.search(stem)) or bool(_TEST_NAME.search(pure.stem))
+    name = parts[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    return bool(_TEST_NAME.search(name.split(".", 1)[0]) or _TEST_NAME.search(stem))
 
 
 def nearness(origin: str, path: str) -> tuple[int, int, str]:
     """Sort key: the same file, then the same directory, then the longest shared prefix."""
     if path == origin:
         return (0, 0, path)
-    here, there = PurePosixPath(origin).parent.parts, PurePosixPath(path).parent.parts
+    here, there = origin.split("/")[:-1], path.split("/")[:-1]
     shared = 0
     for a, b in zip(here, there, strict=False):
         if a != b:
             break
         shared += 1
     return (1 if here == there else 2, -shared, path)
+
+
+@dataclass(frozen=True)
+class TestIndex:
+    by_stem: dict[str, list[str]]
+    """Normalised name of the module a test file is named after -> test files."""
+    go_by_dir: dict[str, list[str]]
+
+
+def build_test_index(files: list[str]) -> TestIndex:
+    by_stem: dict[str, list[str]] = {}
+    go_by_dir: dict[str, list[str]] = {}
+    for path in files:
+        if not is_test_path(path):
+            continue
+        by_stem.setdefault(_tested_stem(path), []).append(path)
+        if path.endswith("_test.go"):
+            go_by_dir.setdefault(str(PurePosixPath(path).parent), []).append(path)
+    return TestIndex(by_stem, go_by_dir)
 
 
 def split_lines(text: str) -> list[str]:
@@ -87,35 +111,32 @@ def _tested_stem(path: str) -> str:
     return _normal(_TEST_NAME.sub("", stem))
 
 
-def _same_go_package(path: str, candidate: str, folder: str) -> bool:
-    go_test = path.endswith(".go") and candidate.endswith("_test.go")
-    return go_test and str(PurePosixPath(candidate).parent) == folder
-
-
 def find_tests(
-    path: str, names: list[str], cache: ContextCache, limits: ContextLimits
+    path: str,
+    names: list[str],
+    stem: str | None,
+    mentions: list[str],
+    cache: ContextCache,
+    limits: ContextLimits,
 ) -> list[Snippet]:
-    """Tests of `path`: by file name, then by importing it, then by mentioning `names`."""
-    if is_test_path(path):
-        return []
+    """Tests of `path`: by file name, then importing `stem`, then mentioning `mentions`.
+
+    Within a test file, the tests that use one of `names` (else the head of the file).
+    """
     ranked: dict[str, tuple[int, str]] = {}
-    stem = module_stem(path)
-    wanted = _normal(stem)
-    same_dir = str(PurePosixPath(path).parent)
-    for candidate in cache.files():
-        if not is_test_path(candidate) or candidate == path:
-            continue
-        if _tested_stem(candidate) == wanted:
-            ranked[candidate] = (0, f"named after {path}")
-        elif _same_go_package(path, candidate, same_dir):
+    index = cache.test_index()
+    for candidate in index.by_stem.get(_normal(module_stem(path)), []):
+        ranked[candidate] = (0, f"named after {path}")
+    if path.endswith(".go"):
+        for candidate in index.go_by_dir.get(str(PurePosixPath(path).parent), []):
             ranked.setdefault(candidate, (1, "tests the same Go package"))
-    hits = cache.grep([stem, *names])
-    for hit_path, _, text in hits.get(stem, []):
-        if is_test_path(hit_path) and _IMPORT.search(text):
+    hits = cache.grep([stem, *mentions] if stem else mentions)
+    for hit_path, _, text in hits.get(stem or "", []):
+        if cache.is_test(hit_path) and _IMPORT.search(text):
             ranked.setdefault(hit_path, (1, f"imports {stem}"))
-    for name in names:
-        for hit_path, _, _ in hits.get(name, [])[: limits.max_grep_lines]:
-            if is_test_path(hit_path) and hit_path != path:
+    for name in mentions:
+        for hit_path, _, _ in hits[name]:
+            if cache.is_test(hit_path) and hit_path != path:
                 ranked.setdefault(hit_path, (2, f"mentions {name}"))
     order = sorted(ranked, key=lambda p: (ranked[p][0], nearness(path, p)))
     snippets: list[Snippet] = []

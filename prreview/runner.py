@@ -62,6 +62,8 @@ def run_review(settings: Settings, env: Mapping[str, str], err: Err) -> int:
     outputs = parse_outputs(list(settings.outputs) or ["markdown=-"])
     check_writable(outputs)
     review = pipeline.review(settings, env=env, observer=err)
+    if not review.change.files:
+        err("prreview: nothing to review")
     write_reports(review, settings, outputs, env)
     for note in review.notes:
         err(f"prreview: {note}")

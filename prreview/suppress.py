@@ -1,7 +1,8 @@
 """Suppressing findings: inline `prreview: ignore` comments and a baseline file.
 
 Inline: a comment containing `prreview: ignore[rule-id, other-id]` (or a bare
-`prreview: ignore`, which matches every rule) on the flagged line or on the line directly
+`prreview: ignore` or `prreview: ignore[*]`, which match every rule; `ignore[]` matches
+none) on the flagged line or on the line directly
 above it suppresses the finding. A family name matches every rule of the family
 (`prreview: ignore[secrets]`). File-level findings (no line) are only suppressed by a
 baseline.
@@ -22,30 +23,30 @@ from .errors import ConfigError
 from .models import ChangeSet, Finding
 
 BASELINE_VERSION = 1
+ALL_RULES = "*"
 _DIRECTIVE = re.compile(r"prreview:\s*ignore(?:\[(?P<ids>[^\]]*)\])?", re.IGNORECASE)
 
 LineReader = Callable[[str, int], str | None]
 
 
 def suppressing_ids(text: str) -> list[str] | None:
-    """Rule ids named by the directives on a line: [] for a bare ignore, None for none."""
-    ids: list[str] = []
-    found = False
+    """Rule ids named by the directives on a line (`*` for a bare ignore); None for none."""
+    ids: list[str] | None = None
     for match in _DIRECTIVE.finditer(text):
-        found = True
-        if match.group("ids") is None:
-            return []
-        ids.extend(part.strip() for part in match.group("ids").split(",") if part.strip())
-    return ids if found else None
+        ids = ids if ids is not None else []
+        named = match.group("ids")
+        if named is None:
+            ids.append(ALL_RULES)
+        else:
+            ids.extend(part.strip() for part in named.split(",") if part.strip())
+    return ids
 
 
 def _suppresses(text: str | None, rule_id: str) -> bool:
     if not text or "prreview" not in text.lower():
         return False
-    ids = suppressing_ids(text)
-    if ids is None:
-        return False
-    return not ids or any(rule_id_matches(i, rule_id) for i in ids)
+    ids = suppressing_ids(text) or []
+    return any(i == ALL_RULES or rule_id_matches(i, rule_id) for i in ids)
 
 
 def _diff_lines(changes: ChangeSet) -> dict[str, dict[int, str]]:

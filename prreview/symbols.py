@@ -6,8 +6,8 @@ import bisect
 import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict
 from tree_sitter import QueryCursor
 
 from prreview import grammars
@@ -168,8 +168,8 @@ def changed_modules(paths: Iterable[str]) -> list[str]:
     return sorted({str(PurePosixPath(p).parent) for p in paths})
 
 
-class IdentifierUse(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class IdentifierUse(NamedTuple):
+    """One use of an identifier (a tuple: thousands are made per file)."""
 
     name: str
     line: int
@@ -183,17 +183,22 @@ _CALL = re.compile(rb"\s*\(")
 
 
 def identifier_uses(
-    text: str, language: str | None, lines: Iterable[int] | None = None, path: str = ""
+    text: str,
+    language: str | None,
+    lines: Iterable[int] | None = None,
+    path: str = "",
+    limit: int = 5000,
 ) -> list[IdentifierUse]:
     """Identifiers used on `lines` (1-based; all lines when None), keywords and builtins removed.
 
-    Parses the whole text so that a line is read in its context.
+    Parses the whole text so that a line is read in its context. Stops after `limit` uses
+    (a minified line holds thousands).
     """
     key = grammars.normalize_language(language) or grammars.language_for_path(path)
     stop = grammars.stopwords(key)
     wanted = sorted(set(lines)) if lines is not None else None
     if key is None:
-        return _regex_uses(text, wanted, stop)
+        return _regex_uses(text, wanted, stop)[:limit]
     data = text.encode("utf-8", "surrogatepass")
     root = grammars.parse(key, data).root_node
     cursor = QueryCursor(grammars.identifier_query(key))
@@ -206,7 +211,9 @@ def identifier_uses(
             if len(name) < 2 or name in stop:
                 continue
             called = _CALL.match(data, node.end_byte) is not None
-            uses.append(IdentifierUse(name=name, line=node.start_point[0] + 1, called=called))
+            uses.append(IdentifierUse(name, node.start_point[0] + 1, called))
+            if len(uses) >= limit:
+                return uses
     return uses
 
 
@@ -232,7 +239,7 @@ def _regex_uses(text: str, wanted: list[int] | None, stop: frozenset[str]) -> li
             name = match.group(0)
             if len(name) >= 2 and name not in stop and not name[0].isdigit():
                 called = code[match.end() :].lstrip().startswith("(")
-                uses.append(IdentifierUse(name=name, line=number, called=called))
+                uses.append(IdentifierUse(name, number, called))
     return uses
 
 

@@ -24,7 +24,8 @@ def make_file(
     ]
     first_added = start + len(context_before)
     lines += [
-        DiffLine(kind="added", new_lineno=first_added + i, text=text) for i, text in enumerate(added)
+        DiffLine(kind="added", new_lineno=first_added + i, text=text)
+        for i, text in enumerate(added)
     ]
     hunks = ()
     if lines:

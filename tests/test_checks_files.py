@@ -12,7 +12,12 @@ def binary(path: str, *, status: str = "added", size: int | None = 1000) -> File
 
 def test_binary_file_added() -> None:
     [f] = FilesCheck().check(binary("assets/logo.png"))
-    assert (f.rule_id, f.path, f.start_line, f.end_line) == ("files/binary", "assets/logo.png", None, None)
+    assert (f.rule_id, f.path, f.start_line, f.end_line) == (
+        "files/binary",
+        "assets/logo.png",
+        None,
+        None,
+    )
     assert f.severity == "low" and f.fingerprint
 
 

@@ -31,7 +31,7 @@ def ids(path: str, lines: list[str]) -> list[str]:
         ("a.py", 'cur.execute(f"SELECT * FROM users WHERE id = {uid}")', "risky/sql-injection"),
         ("a.py", 'q = "SELECT name FROM t WHERE id = %s" % uid', "risky/sql-injection"),
         ("a.py", 'q = "DELETE FROM t WHERE id = {}".format(uid)', "risky/sql-injection"),
-        ("a.py", "q = \"UPDATE users SET name = '\" + name + \"'\"", "risky/sql-injection"),
+        ("a.py", 'q = "UPDATE users SET name = \'" + name + "\'"', "risky/sql-injection"),
         ("a.js", "db.query(`SELECT * FROM users WHERE id = ${id}`);", "risky/sql-injection"),
         ("a.go", 'q := fmt.Sprintf("INSERT INTO t VALUES (%s)", v)', "risky/sql-injection"),
         ("A.java", 'stmt.executeQuery("select * from t where id=" + id);', "risky/sql-injection"),
@@ -67,7 +67,7 @@ def test_risky_calls(path: str, line: str, rule_id: str) -> None:
         ("a.js", "db.query('SELECT * FROM users WHERE id = $1', [id]);"),
         ("a.js", "model.evaluate(x);"),
         ("schema.sql", "SELECT * FROM users;"),
-        ("README.md", "Use `eval(x)` and f\"SELECT {x} FROM t\""),
+        ("README.md", 'Use `eval(x)` and f"SELECT {x} FROM t"'),
     ],
 )
 def test_not_risky(path: str, line: str) -> None:

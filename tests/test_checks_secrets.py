@@ -15,10 +15,12 @@ GH_TOKEN = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 GH_PAT = "github_pat_" + "11ABCDEFG0" + "x" * 20 + "Yz9" * 10 + "Q1w2E3r4"
 GL_TOKEN = "glpat-" + "Xy9zAb3Cd5Ef7Gh1Ij2K"
 SLACK_TOKEN = "xoxb-" + "123456789012-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvWx"
-SLACK_HOOK = "https://hooks.slack.com/services/" + "T0AAAAAAA/B0BBBBBBB/" + "cCcCcCcC1dDdDdDd2eEeEeEe"
+SLACK_HOOK = (
+    "https://hooks.slack.com/services/" + "T0AAAAAAA/B0BBBBBBB/" + "cCcCcCcC1dDdDdDd2eEeEeEe"
+)
 STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc9"
 GOOGLE = "AIza" + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"
-PASSWORD = "Xk9#mQ2$vLp8wZ"
+PASSWORD = "Xk9#mQ2" + "$vLp8wZ"
 KEY_BODY = "MIIEowIBAAKCAQEA" + "7bq5Yt1Xk2Lm9Np0Qr3St6Uv8Wx4Yz"
 
 
@@ -76,13 +78,20 @@ def test_fingerprint_is_over_the_masked_line() -> None:
     assert a.fingerprint == b.fingerprint
     masked = 'key = "AKIA****************"'
     assert a.fingerprint == fingerprint("secrets/aws-access-key", "app/settings.py", [masked])
-    assert a.fingerprint != fingerprint("secrets/aws-access-key", "app/settings.py", [f'key = "{AWS_ID}"'])
+    assert a.fingerprint != fingerprint(
+        "secrets/aws-access-key", "app/settings.py", [f'key = "{AWS_ID}"']
+    )
 
 
 def test_private_key_block() -> None:
     lines = ["-----BEGIN RSA PRIVATE KEY-----", KEY_BODY, "-----END RSA PRIVATE KEY-----"]
     findings = check(lines, path="deploy/key.txt")
     assert [(f.rule_id, f.start_line) for f in findings] == [("secrets/private-key", 1)]
+    encrypted = ["-----BEGIN RSA PRIVATE KEY-----", "Proc-Type: 4,ENCRYPTED"]
+    assert [f.rule_id for f in check(encrypted)] == ["secrets/private-key"]
+    # a header in code that handles keys, with no key material after it
+    assert check(['HEADER = "-----BEGIN RSA PRIVATE KEY-----"', "parse(HEADER)"]) == []
+    assert check(["-----BEGIN EC PRIVATE KEY-----"]) == []
     inline = f'KEY = "-----BEGIN PRIVATE KEY-----\\n{KEY_BODY}\\n-----END PRIVATE KEY-----"'
     findings = check([inline])
     assert [f.rule_id for f in findings] == ["secrets/private-key"]
@@ -107,6 +116,8 @@ def test_private_key_block() -> None:
         'if password == "Xk9#mQ2$vLp8wZ":',
         'password = "aaaaaaaaaaaa"',
         'TOKEN_ENV = "GITHUB_TOKEN"',
+        'token = "ghs_secretTOKENvalue123"',
+        'password = "MyPassword123!"',
         "key = 'AKIAIOSFODNN7EXAMPLE'",
         "stripe_key = 'sk_test_" + "4eC39HqLyjWDarjtT1zdp7dc'",
         "version = 'ghp_short'",
@@ -188,7 +199,17 @@ def test_redact_masks_every_kind() -> None:
     )
     redacted, count = redact(text)
     assert count == 9
-    for secret in (AWS_ID, AWS_SECRET, GH_TOKEN, GL_TOKEN, SLACK_TOKEN, SLACK_HOOK, STRIPE, GOOGLE, PASSWORD):
+    for secret in (
+        AWS_ID,
+        AWS_SECRET,
+        GH_TOKEN,
+        GL_TOKEN,
+        SLACK_TOKEN,
+        SLACK_HOOK,
+        STRIPE,
+        GOOGLE,
+        PASSWORD,
+    ):
         assert secret not in redacted
     assert "[REDACTED:aws-access-key]" in redacted
     assert "[REDACTED:generic-secret]" in redacted

@@ -24,7 +24,8 @@ def test_markers(line: str, word: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["todo_list = []", "# todo: lower case", "ssn = 'XXX-XX-XXXX'", "TODOS = 3", "HACKER = 1"]
+    "line",
+    ["todo_list = []", "# todo: lower case", "ssn = 'XXX-XX-XXXX'", "TODOS = 3", "HACKER = 1"],
 )
 def test_not_markers(line: str) -> None:
     assert list(TodoCheck().check(make_file("a.py", [line]))) == []

@@ -165,7 +165,10 @@ def test_enclosing_and_old_version() -> None:
     assert enclosing[0].text == "\n".join(BILLING_NEW.split("\n")[3:7])
     old = _kinds(snippets, "old_version")
     assert [(s.path, s.start_line, s.end_line) for s in old] == [("app/billing.py", 4, 6)]
-    assert old[0].text == "def invoice_total(amount, rate):\n    subtotal = amount\n    return subtotal"
+    assert (
+        old[0].text
+        == "def invoice_total(amount, rate):\n    subtotal = amount\n    return subtotal"
+    )
     assert "old file" in old[0].label
 
 
@@ -233,7 +236,12 @@ def test_tests_by_js_and_go_conventions() -> None:
 
 def test_guidelines() -> None:
     repo = dict(REPO)
-    long_guide = ["# Contributing", *[f"intro {i}" for i in range(80)], "## Code style", "Use black."]
+    long_guide = [
+        "# Contributing",
+        *[f"intro {i}" for i in range(80)],
+        "## Code style",
+        "Use black.",
+    ]
     long_guide += ["## Releasing", "Tag it."]
     repo[".github/CONTRIBUTING.md"] = "\n".join(long_guide)
     repo["app/AGENTS.md"] = "Agents: keep functions small.\n"
@@ -336,3 +344,53 @@ def test_typescript_callee_in_another_file() -> None:
     (definition,) = _kinds(snippets, "definition")
     assert definition.path == "src/pricing/discount.ts"
     assert definition.text.startswith("export const applyDiscount = (rate: number")
+
+
+def test_callers_of_a_deleted_function_and_renamed_old_path() -> None:
+    old = "def keep():\n    return 1\n\n\ndef legacy(x):\n    return x\n"
+    new = "def keep():\n    return 1\n"
+    tree = DictTree(
+        {"app/new_name.py": new, "app/user.py": "from app.new_name import legacy\n\nlegacy(3)\n"}
+    )
+    change = make_change("app/new_name.py", old, new, "python", old_path="app/old_name.py")
+    symbols = changed_symbols(change, old, new)
+    assert [(s.qualified_name, s.change) for s in symbols] == [("legacy", "deleted")]
+    snippets = gather_context(change, old_text=old, new_text=new, head=tree, symbols=symbols)
+    assert [(s.kind, s.path, s.start_line) for s in snippets if s.kind != "guideline"] == [
+        ("call_site", "app/user.py", 1)
+    ]
+
+
+def test_new_file_has_no_old_version_and_binary_files_have_no_context() -> None:
+    new = "def fresh(a):\n    return compute_tax(a, 1)\n"
+    change = make_change("app/fresh.py", None, new, "python")
+    snippets = gather_context(
+        change,
+        old_text=None,
+        new_text=new,
+        head=DictTree({**REPO, "app/fresh.py": new}),
+        symbols=changed_symbols(change, None, new),
+    )
+    assert [s.kind for s in snippets if s.kind in ("enclosing", "old_version")] == ["enclosing"]
+    assert any(s.kind == "definition" and s.path == "lib/tax.py" for s in snippets)
+    binary = change.model_copy(update={"is_binary": True})
+    assert (
+        gather_context(binary, old_text=None, new_text=new, head=DictTree(REPO), symbols=[]) == []
+    )
+
+
+def test_word_budget_limits_greps() -> None:
+    tree = DictTree(REPO)
+    snippets = _billing_context(tree, ContextLimits(max_total_words=1))
+    assert tree.grep_calls == [["invoice_total"]]
+    assert {s.kind for s in snippets} == {
+        "enclosing",
+        "old_version",
+        "call_site",
+        "test",
+        "guideline",
+    }
+    nothing = DictTree(REPO)
+    snippets = _billing_context(nothing, ContextLimits(max_total_words=0))
+    assert nothing.grep_calls == []
+    assert [s.path for s in snippets if s.kind == "test"] == ["tests/test_billing.py"]

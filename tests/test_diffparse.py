@@ -105,7 +105,9 @@ def test_parser_agrees_with_unidiff_on_real_git_output(git_repo):
         ]
         kinds = {"added": "+", "removed": "-", "context": " "}
         got = [
-            (kinds[ln.kind], ln.old_lineno, ln.new_lineno, ln.text) for h in f.hunks for ln in h.lines
+            (kinds[ln.kind], ln.old_lineno, ln.new_lineno, ln.text)
+            for h in f.hunks
+            for ln in h.lines
         ]
         assert got == expected, f.path
         assert (f.added, f.removed) == (theirs[f.path].added, theirs[f.path].removed)

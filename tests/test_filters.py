@@ -98,7 +98,10 @@ def test_gitattributes_linguist(repo):
     repo.write("api/client.py", "x = 1\n")
     repo.write("vendor/ours.py", "y = 1\n")
     repo.write("lib/bundled.js", "z = 1\n")
-    repo.write(".gitattributes", repo.path.joinpath(".gitattributes").read_text() + "lib/** linguist-vendored\n")
+    repo.write(
+        ".gitattributes",
+        repo.path.joinpath(".gitattributes").read_text() + "lib/** linguist-vendored\n",
+    )
     repo.commit("attrs")
     reasons = _reasons(_filtered(repo))
     assert reasons["api/client.py"] == "generated (linguist-generated in .gitattributes)"

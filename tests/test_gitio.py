@@ -145,6 +145,18 @@ def test_deletion_mode_change_and_binary(base_repo):
     _assert_parity(base_repo, changes)
 
 
+def test_empty_file_and_binary_attribute(base_repo):
+    base_repo.write(".gitattributes", "*.dat -diff\n")
+    base_repo.write("empty.txt", "")
+    base_repo.write("table.dat", "plain text marked binary\n")
+    base_repo.commit("attrs")
+    changes = _changes(base_repo, base="main")
+    empty = _one(changes, "empty.txt")
+    assert (empty.status, empty.hunks, empty.size, empty.is_binary) == ("added", (), 0, False)
+    assert _one(changes, "table.dat").is_binary
+    _assert_parity(base_repo, changes)
+
+
 def test_symlink_and_type_change(base_repo):
     base_repo.symlink("link", "keep.txt")
     base_repo.remove("gone.txt")
@@ -175,7 +187,12 @@ def test_submodule_bump(git_repo):
     repo.commit("bump")
     changes = _changes(repo, base="HEAD~1")
     dep = _one(changes, "dep")
-    assert (dep.is_submodule, dep.status, dep.new_mode, dep.size) == (True, "modified", "160000", None)
+    assert (dep.is_submodule, dep.status, dep.new_mode, dep.size) == (
+        True,
+        "modified",
+        "160000",
+        None,
+    )
     assert dep.added_lines().__next__().text == f"Subproject commit {new}"
     _assert_parity(repo, changes)
 
@@ -228,6 +245,8 @@ def test_exotic_paths(base_repo):
         "back\\slash.txt",
         "x b/y.txt",
         "\u202eevil.txt",
+        "cr\rname.txt",
+        "trailing space ",
     ]
     for name in names:
         base_repo.write(name, f"content of {name!r}\n")

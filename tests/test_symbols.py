@@ -123,16 +123,16 @@ CASES = {
         const Port = 8080
 
         type Server struct {
-        	addr string
+            addr string
         }
 
         // Start listens on the address.
         func (s *Server) Start() error {
-        	return nil
+            return nil
         }
 
         func New(addr string) *Server {
-        	return &Server{addr: addr}
+            return &Server{addr: addr}
         }
         """,
         {
@@ -440,7 +440,11 @@ def test_identifiers_in() -> None:
     line = "result = self.fetch(client, timeout=DEFAULT_TIMEOUT) if len(x) else None"
     names = identifiers_in(line, "python")
     assert names == ["fetch", "client", "timeout", "DEFAULT_TIMEOUT"]
-    assert identifiers_in("if (ready) { start(engine); }", "javascript") == ["ready", "start", "engine"]
+    assert identifiers_in("if (ready) { start(engine); }", "javascript") == [
+        "ready",
+        "start",
+        "engine",
+    ]
     assert identifiers_in('local v = compute(total) -- "note"', "lua") == ["compute", "total"]
 
 

@@ -139,7 +139,7 @@ def test_git_attr_reads_the_tree_of_a_revision(repo):
     assert at_head == {"gen/x.py": "true", "src/app.py": "set", "a.lock": "unspecified"}
     repo.write(".gitattributes", "")
     assert git_attr(repo.path, paths, "linguist-generated")["src/app.py"] == "unspecified"
-    assert git_attr(repo.path, paths, "linguist-generated", "index")["src/app.py"] == "set"
+    assert git_attr(repo.path, paths, "linguist-generated", index=True)["src/app.py"] == "set"
 
 
 def test_is_ancestor(repo):

@@ -69,11 +69,16 @@ def rule_id_matches(pattern: str, rule_id: str) -> bool:
     return bool(pattern) and (rule_id == pattern or rule_id.startswith(pattern + "/"))
 
 
-def added_lines(file: FileChange) -> Iterator[tuple[int, str]]:
-    """(new line number, text without a trailing CR) for every added line."""
+HEURISTIC_SCAN_CHARS = 2000
+"""Heuristic checks look at this many characters of a line (minified code is not reviewed)."""
+
+
+def added_lines(file: FileChange, *, limit: int | None = None) -> Iterator[tuple[int, str]]:
+    """(new line number, text without a trailing CR, cut to `limit`) for every added line."""
     for line in file.added_lines():
         if line.new_lineno is not None:
-            yield line.new_lineno, line.text.rstrip("\r")
+            text = line.text.rstrip("\r")
+            yield line.new_lineno, text if limit is None else text[:limit]
 
 
 def line_finding(
@@ -246,6 +251,7 @@ def find_first(
 
 
 __all__ = [
+    "HEURISTIC_SCAN_CHARS",
     "JS_LIKE",
     "SOURCE",
     "Check",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..models import FileChange, Finding, Rule
 from .base import (
+    HEURISTIC_SCAN_CHARS,
     JS_LIKE,
     added_lines,
     find_first,
@@ -109,26 +110,26 @@ _PY_SHELL = _p(
 _JS_SHELL = _p(
     (
         r"(?:(?<![\w$.])|\bchild_process\.)exec(?:Sync)?\(\s*"
-        r"(?:`[^`]*\$\{|[\"'][^\"']*[\"']\s*\+|[\w.]+\s*\+)",
+        r"(?:`[^`]{0,300}\$\{|[\"'][^\"']{0,300}[\"']\s*\+|[\w.]+\s*\+)",
         "a `child_process.exec()` call with an interpolated command",
     ),
 )
 _SQL = re.compile(
-    r"(?i)\b(?:select\s[^;]*?\bfrom\b|insert\s+into\b|update\s+[\w.\"`\[\]]+\s+set\b|delete\s+from\b)"
+    r"(?i)\b(?:select\s[^;]{0,300}?\bfrom\b|insert\s+into\b|update\s+[\w.\"`\[\]]+\s+set\b|delete\s+from\b)"
 )
 _CONCAT = r"[\"']\s*\+\s*[\w(]|[\w)\]]\s*\+\s*[\"']"
 _SQL_FORMATTING: dict[str, re.Pattern[str]] = {
     "python": re.compile(
-        r"(?<![\w])[fF][rR]?[\"'][^\"']*\{|[\"']\s*%\s+[\w(\[{]|[\"']\s+%\s*[\w(\[{]"
+        r"(?<![\w])[fF][rR]?[\"'][^\"']{0,300}\{|[\"']\s*%\s+[\w(\[{]|[\"']\s+%\s*[\w(\[{]"
         r"|[\"']\s*\.format\(|" + _CONCAT
     ),
-    "javascript": re.compile(r"`[^`]*\$\{|" + _CONCAT),
+    "javascript": re.compile(r"`[^`]{0,300}\$\{|" + _CONCAT),
     "go": re.compile(r"\bfmt\.Sprintf\(|" + _CONCAT),
     "java": re.compile(r"\bString\.format\(|\.formatted\(|" + _CONCAT),
-    "kotlin": re.compile(r"\bString\.format\(|\"[^\"]*\$\{?\w|" + _CONCAT),
-    "csharp": re.compile(r"\$@?\"[^\"]*\{|\bString\.Format\(|" + _CONCAT),
-    "ruby": re.compile(r"\"[^\"]*#\{|" + _CONCAT),
-    "php": re.compile(r"\"[^\"]*\$\w|[\"']\s*\.\s*\$|\bsprintf\(|" + _CONCAT),
+    "kotlin": re.compile(r"\bString\.format\(|\"[^\"]{0,300}\$\{?\w|" + _CONCAT),
+    "csharp": re.compile(r"\$@?\"[^\"]{0,300}\{|\bString\.Format\(|" + _CONCAT),
+    "ruby": re.compile(r"\"[^\"]{0,300}#\{|" + _CONCAT),
+    "php": re.compile(r"\"[^\"]{0,300}\$\w|[\"']\s*\.\s*\$|\bsprintf\(|" + _CONCAT),
     "rust": re.compile(r"\bformat!\("),
     "c": re.compile(r"\bs?n?printf\("),
     "cpp": re.compile(r"\bs?n?printf\(|" + _CONCAT),
@@ -200,7 +201,7 @@ class RiskyCheck:
         key = "javascript" if lang in JS_LIKE else lang
         if key not in _SQL_FORMATTING:
             return
-        lines = dict(added_lines(file))
+        lines = dict(added_lines(file, limit=HEURISTIC_SCAN_CHARS))
         for lineno, text in lines.items():
             if is_comment(text, lang):
                 continue

@@ -92,6 +92,8 @@ _SPECS: tuple[_Spec, ...] = (
 _KEY_HEADER = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----")
 _KEY_FOOTER = re.compile(r"-----END[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----")
 _KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+KEY_LINE = re.compile(r"[A-Za-z0-9+/]{40,}|^\s*Proc-Type:")
+"""A line of a PEM body: a long base64 run, or the header of an encrypted key."""
 _KEY_TAIL = re.compile(r"[A-Za-z0-9+/=]+(?=\s*$)")
 
 # Generic assignments are found from the keyword (cheap to scan for); the full name is then
@@ -162,6 +164,11 @@ _PLACEHOLDERS = (
     "%(",
     "%s",
     "://",
+    # a value naming what it stands for is a test or documentation value
+    "secret",
+    "token",
+    "password",
+    "passwd",
 )
 _WORDLIKE = re.compile(r"[A-Za-z]+(?:[_\-./ :][A-Za-z]+)*")
 ENTROPY_THRESHOLD = 3.0
@@ -260,11 +267,14 @@ def find_secrets(text: str, *, unquoted: bool = False) -> list[SecretMatch]:
     lowered = text.lower()
     candidates = _private_key(text) + _structured(text, lowered)
     candidates += _generic(text, lowered, unquoted=unquoted)
+    # at equal starts the earlier (more specific) detector wins; later overlaps are dropped
+    order = sorted(range(len(candidates)), key=lambda i: (candidates[i].start, i))
     kept: list[SecretMatch] = []
-    for cand in candidates:
-        if all(cand.end <= k.start or cand.start >= k.end for k in kept):
+    for i in order:
+        cand = candidates[i]
+        if not kept or cand.start >= kept[-1].end or cand.start == cand.end:
             kept.append(cand)
-    return sorted(kept, key=lambda m: (m.start, m.kind))
+    return kept
 
 
 def mask_value(value: str, keep: int) -> str:

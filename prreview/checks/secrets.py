@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..models import FileChange, Finding, Rule, Severity
 from .base import added_lines, file_finding, line_finding, make_rule
 from .secret_patterns import (
+    KEY_LINE,
     SecretMatch,
     find_secrets,
     is_secret_file,
@@ -46,9 +47,13 @@ _KINDS: dict[str, tuple[str, Severity, float, str]] = {
 }
 
 
+def _a(label: str) -> str:
+    return f"an {label}" if label.startswith(("AWS", "a", "e", "i", "o", "u")) else f"a {label}"
+
+
 def _secret_rule(kind: str) -> Rule:
     label, severity, _, precision = _KINDS[kind]
-    full = f"An added line contains what looks like a {label}."
+    full = f"An added line contains what looks like {_a(label)}."
     if kind == "generic-secret":
         full = (
             "A high-entropy string literal is assigned to a name such as password, secret, "
@@ -117,14 +122,21 @@ def _line_findings(
             lineno,
             title=f"{label[0].upper()}{label[1:]} added",
             message=(
-                f"This line adds a {label}{detail}. Anyone who can read the repository "
+                f"This line adds {_a(label)}{detail}. Anyone who can read the repository "
                 "can use it. Revoke and rotate it, then load it from the environment or a "
                 "secret store instead."
             ),
             confidence=confidence,
             anchor=masked,
-            columns=(m.start + 1, max(m.end, m.start + 1)),
+            columns=(m.start + 1, m.end) if m.end > m.start else None,
         )
+
+
+def _bare_key_header(match: SecretMatch, next_line: str) -> bool:
+    """A private key header with no key material on its line nor on the next added line."""
+    return (
+        match.kind == "private-key" and match.start == match.end and not KEY_LINE.search(next_line)
+    )
 
 
 @dataclass(frozen=True)
@@ -146,7 +158,12 @@ class SecretsCheck:
                 confidence=0.7,
             )
         unquoted = _accepts_unquoted(file.path)
-        for lineno, text in added_lines(file):
-            matches = find_secrets(text, unquoted=unquoted)
+        lines = dict(added_lines(file))
+        for lineno, text in lines.items():
+            matches = [
+                m
+                for m in find_secrets(text, unquoted=unquoted)
+                if not _bare_key_header(m, lines.get(lineno + 1, ""))
+            ]
             if matches:
                 yield from _line_findings(file, lineno, text, matches)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..models import FileChange, Finding, Rule
 from .base import (
+    HEURISTIC_SCAN_CHARS,
     JS_LIKE,
     added_lines,
     find_first,
@@ -106,7 +107,7 @@ class TestsDisabledCheck:
         if not tables:
             return
         hint = _HINTS[key]
-        for lineno, text in added_lines(file):
+        for lineno, text in added_lines(file, limit=HEURISTIC_SCAN_CHARS):
             if hint.search(text) is None or is_comment(text, lang):
                 continue
             for rule, patterns in tables:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..models import FileChange, Finding, Rule
-from .base import added_lines, line_finding, make_rule
+from .base import HEURISTIC_SCAN_CHARS, added_lines, line_finding, make_rule
 
 RULE = make_rule(
     "todo/marker",
@@ -36,7 +36,7 @@ class TodoCheck:
     all_files: bool = False
 
     def check(self, file: FileChange) -> Iterator[Finding]:
-        for lineno, text in added_lines(file):
+        for lineno, text in added_lines(file, limit=HEURISTIC_SCAN_CHARS):
             if not any(w in text for w in _WORDS):
                 continue
             match = _MARKER.search(text)

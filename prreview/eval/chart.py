@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-WIDTH, HEIGHT = 560, 330
-LEFT, RIGHT, TOP, BOTTOM = 52, 150, 18, 48
+WIDTH, HEIGHT = 600, 330
+LEFT, RIGHT, TOP, BOTTOM = 52, 170, 18, 48
 SERIES = (
     ("precision", "Precision", "#0969da", ""),
     ("recall", "Recall", "#1a7f37", ""),

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ..report.escape import table_cell
+from ..report.escape import code_span
 
 _RANK = {"error": -1, "miss": 0, "partial": 1, "hit": 2, "flagged": 0, "quiet": 1}
 _EPS = 1e-9
@@ -142,7 +142,7 @@ def render_compare(result: CompareResult) -> str:
         if changes:
             out += ["", f"{title}:", ""]
             out += [
-                f"- {table_cell(c.name)}: {c.old} -> {c.new} (false positives {c.old_fp} -> {c.new_fp})"
+                f"- {code_span(c.name)}: {c.old} -> {c.new} (false positives {c.old_fp} -> {c.new_fp})"
                 for c in changes
             ]
     for title, names in (
@@ -151,6 +151,6 @@ def render_compare(result: CompareResult) -> str:
         ("Only in the new results", result.added),
     ):
         if names:
-            out += ["", f"{title}: {', '.join(table_cell(n) for n in names)}"]
+            out += ["", f"{title}: {', '.join(code_span(n) for n in names)}"]
     out += [f"\nNote: {n}" for n in result.notes]
     return "\n".join(out) + "\n"

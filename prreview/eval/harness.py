@@ -9,23 +9,32 @@ All cases share one model cache directory.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+)
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings, build_settings, parse_config_text
 from ..errors import AuthError, ConfigError, PrreviewError, TemplateError, UsageError
 from .corpus import Case, load_cases, materialise
-from .models import CaseRun, EvalResults, Judge, Predicted, RunConfig, RunStats, ScoreConfig, Totals
+from .models import CaseRun, EvalResults, Predicted, RunConfig, RunStats, ScoreConfig, Totals
 from .score import candidate_pairs, score, truth_reached
 
+if TYPE_CHECKING:
+    from .judge import LLMJudge
+
 Progress = Callable[[str], None]
-JudgeFactory = Callable[[Sequence[CaseRun]], Judge]
 # Failures that would repeat on every case: stop the evaluation instead of scoring errors.
 _FATAL = (AuthError, ConfigError, TemplateError)
 # Run-level settings the harness owns for every case.
@@ -112,8 +121,10 @@ def run_case(case: Case, workdir: Path, settings: Settings, env: Mapping[str, st
     except PrreviewError as exc:
         wall = round(time.monotonic() - started, 3)
         return CaseRun(case=case, run=RunStats(complete=False, error=str(exc), wall_s=wall))
-    texts = read_prompts(prompts)
-    reached = tuple(truth_reached(f, texts) for f in case.findings) if texts else None
+    reached = None
+    if settings.model and not case.clean:
+        texts = read_prompts(prompts)
+        reached = tuple(truth_reached(f, texts) for f in case.findings)
     s = review.stats
     stats = RunStats(
         complete=review.complete,
@@ -138,15 +149,15 @@ def run_cases(
     env: Mapping[str, str],
     progress: Progress | None = None,
 ) -> list[CaseRun]:
-    """Run every case on `jobs` threads; results come back in the order of `cases`."""
+    """Run every case on `jobs` workers; results come back in the order of `cases`."""
     results: list[CaseRun | None] = [None] * len(cases)
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="eval") as pool:
+    with _executor(jobs, settings) as pool:
         futures: dict[Future[CaseRun], int] = {
-            pool.submit(run_case, c, work_root / f"case-{i + 1:04d}", settings, env): i
+            pool.submit(run_case, c, work_root / f"case-{i + 1:04d}", settings, dict(env)): i
             for i, c in enumerate(cases)
         }
         try:
-            for done, future in enumerate(_as_completed(futures), start=1):
+            for done, future in enumerate(as_completed(futures), start=1):
                 index = futures[future]
                 results[index] = future.result()
                 if progress is not None:
@@ -157,10 +168,16 @@ def run_cases(
     return [r for r in results if r is not None]
 
 
-def _as_completed(futures: Mapping[Future[CaseRun], int]) -> Any:
-    from concurrent.futures import as_completed
+def _executor(jobs: int, settings: Settings) -> Executor:
+    """Threads for the built-in checks; processes when several cases call a model at once.
 
-    return as_completed(futures)
+    LiteLLM keeps one global logging worker bound to one event loop, and every review runs
+    its own event loop: concurrent loops in one process make that worker fail noisily.
+    """
+    if settings.model and jobs > 1:
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    return ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="eval")
 
 
 def _describe(done: int, total: int, run: CaseRun | None) -> str:
@@ -181,7 +198,7 @@ def totals(runs: Sequence[CaseRun], wall_s: float) -> Totals:
         defect_cases=sum(not r.case.clean for r in runs),
         clean_cases=sum(r.case.clean for r in runs),
         errors=sum(r.run.error is not None for r in runs),
-        incomplete=sum(not r.run.complete for r in runs),
+        incomplete=sum(not r.run.complete and r.run.error is None for r in runs),
         calls=sum(r.run.calls for r in runs),
         cache_hits=sum(r.run.cache_hits for r in runs),
         prompt_tokens=sum(r.run.prompt_tokens for r in runs),
@@ -205,13 +222,14 @@ def run_eval(
     work_dir: Path | None = None,
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
-    judge_factory: JudgeFactory | None = None,
 ) -> EvalResults:
     """Review every case matching `cases_glob` under `corpus_dir` and score the findings.
 
     `settings_flags` are Settings values as `prreview run` flags give them (model, api_base,
     fail_on, ...); `config_file` is a trusted .prreview.toml applied below them. Cases run
     in a temporary directory unless `work_dir` is given (then it is kept for inspection).
+    With a model and `jobs` > 1 the cases run in worker processes: a script calling this
+    needs the `if __name__ == "__main__":` guard.
     """
     cases = load_cases(corpus_dir, cases_glob)
     if not cases:
@@ -219,35 +237,25 @@ def run_eval(
             f"no cases in {corpus_dir} match {cases_glob!r}",
             hint="a case is a directory with base.tar.gz, change.diff and truth.json",
         )
-    root = (
-        Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="prreview-eval-"))
-    )
+    root = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="prreview-eval-"))
     root.mkdir(parents=True, exist_ok=True)
-    settings = base_settings(settings_flags, config_file, Path(cache_dir or root / "cache"))
     started = time.monotonic()
     try:
-        runs = run_cases(
-            cases,
-            settings,
-            jobs=jobs,
-            work_root=root,
-            env=review_env(os.environ if env is None else env),
-            progress=progress,
+        settings = base_settings(settings_flags, config_file, Path(cache_dir or root / "cache"))
+        environ = review_env(os.environ if env is None else env)
+        runs = run_cases(cases, settings, jobs=jobs, work_root=root, env=environ, progress=progress)
+        config = ScoreConfig(
+            window=window, fail_on=settings.fail_on, min_confidence=settings.min_confidence
         )
+        judge = _make_judge(runs, config, judge_model, settings)
     finally:
         if work_dir is None:
             shutil.rmtree(root, ignore_errors=True)
-    config = ScoreConfig(
-        window=window, fail_on=settings.fail_on, min_confidence=settings.min_confidence
-    )
-    judge = _make_judge(runs, config, judge_model, settings, judge_factory)
-    scores = score(runs, config, judge)
-    total = totals(runs, time.monotonic() - started).model_copy(
-        update={
-            "judge_calls": getattr(judge, "calls", 0),
-            "judge_failures": getattr(judge, "failures", 0),
-        }
-    )
+    total = totals(runs, time.monotonic() - started)
+    if judge is not None:
+        total = total.model_copy(
+            update={"judge_calls": judge.calls, "judge_failures": judge.failures}
+        )
     run_config = RunConfig(
         model=settings.model,
         judge_model=judge_model,
@@ -259,24 +267,19 @@ def run_eval(
         jobs=jobs,
         tool_version=_version(),
     )
-    return EvalResults(config=run_config, totals=total, scores=scores)
+    return EvalResults(config=run_config, totals=total, scores=score(runs, config, judge))
 
 
 def _make_judge(
-    runs: Sequence[CaseRun],
-    config: ScoreConfig,
-    judge_model: str | None,
-    settings: Settings,
-    factory: JudgeFactory | None,
-) -> Judge | None:
-    if factory is not None:
-        return factory(runs)
+    runs: Sequence[CaseRun], config: ScoreConfig, judge_model: str | None, settings: Settings
+) -> LLMJudge | None:
+    """The LLM judge with every pair it may be asked about already answered (one batch)."""
     if judge_model is None:
         return None
     from .judge import LLMJudge
 
     judge = LLMJudge(judge_model, settings)
-    judge.prefetch(candidate_pairs(runs, max(*config.windows, config.window)))
+    judge.prefetch(candidate_pairs(runs, max((*config.windows, config.window))))
     return judge
 
 

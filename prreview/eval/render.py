@@ -27,8 +27,14 @@ _OUTCOME_MARK = {
 }
 
 
-def results_dict(results: EvalResults) -> dict[str, Any]:
+Results = EvalResults | Mapping[str, Any]
+"""EvalResults, or a results.json document already loaded."""
+
+
+def results_dict(results: Results) -> dict[str, Any]:
     """The results.json document (format in docs/evaluation.md)."""
+    if not isinstance(results, EvalResults):
+        return dict(results)
     scores = results.scores.model_dump(mode="json")
     return {
         "schema_version": results.schema_version,
@@ -45,7 +51,7 @@ def results_dict(results: EvalResults) -> dict[str, Any]:
     }
 
 
-def render_json(results: EvalResults) -> str:
+def render_json(results: Results) -> str:
     return json.dumps(results_dict(results), indent=2, ensure_ascii=False) + "\n"
 
 
@@ -69,7 +75,7 @@ def pct(x: float | None) -> str:
 
 
 def ci(interval: Sequence[float] | None) -> str:
-    return "" if not interval else f"[{100 * interval[0]:.0f}–{100 * interval[1]:.0f}%]"
+    return "" if not interval else f"({100 * interval[0]:.0f}–{100 * interval[1]:.0f}%)"
 
 
 def num(x: float | None, digits: int = 2) -> str:
@@ -108,6 +114,27 @@ def headline(m: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     ]
 
 
+def breakdown_table(
+    key: str, groups: Mapping[str, Mapping[str, Any]]
+) -> tuple[list[str], list[list[str]]]:
+    """Header and plain-text rows of one breakdown (categories have recall only)."""
+    if key == "category":
+        header = [key, "primary", "recall", "95% CI", "file recall"]
+        rows = [
+            [name, str(x["primary_findings"]), pct(x["recall"]), ci(x["recall_ci"]) or "–",
+             pct(x["file_recall"])]
+            for name, x in groups.items()
+        ]  # fmt: skip
+        return header, rows
+    header = [key, "cases", "recall", "95% CI", "precision", "clean flagged"]
+    rows = [
+        [name, str(x["cases"]), pct(x["recall"]), ci(x["recall_ci"]) or "–", pct(x["precision"]),
+         pct(x["clean_fp_rate"])]
+        for name, x in groups.items()
+    ]  # fmt: skip
+    return header, rows
+
+
 def _context_mark(case: Mapping[str, Any]) -> str:
     if case["context_failure"] is None:
         return "–"
@@ -123,7 +150,7 @@ def _md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]
     return lines
 
 
-def render_markdown(results: EvalResults) -> str:
+def render_markdown(results: Results) -> str:
     data = results_dict(results)
     cfg, tot, m = data["config"], data["totals"], data["metrics"]
     out = [
@@ -163,18 +190,8 @@ def render_markdown(results: EvalResults) -> str:
         ),
     ]
     for key in _BREAKDOWNS:
-        rows = [
-            [
-                name,
-                pct(x["recall"]),
-                ci(x["recall_ci"]),
-                pct(x["precision"]),
-                pct(x["clean_fp_rate"]),
-            ]
-            for name, x in data["breakdowns"][key].items()
-        ]
-        out += ["", f"## By {key}", ""]
-        out += _md_table([key, "recall", "95% CI", "precision", "clean flagged"], rows)
+        header, rows = breakdown_table(key, data["breakdowns"][key])
+        out += ["", f"## By {key}", "", *_md_table(header, rows)]
     out += ["", "## Cases", ""]
     out += _md_table(
         [
@@ -202,7 +219,7 @@ def render_markdown(results: EvalResults) -> str:
 
 def _md_case_row(c: Mapping[str, Any]) -> list[str]:
     return [
-        c["name"],
+        f"`{c['name']}`",
         c["language"],
         c["variant"],
         _OUTCOME_MARK[c["outcome"]],
@@ -223,8 +240,8 @@ body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;co
 background:#fff;max-width:1150px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .sub{color:#59636e;margin:0 0 16px}
-.cards{display:flex;flex-wrap:wrap;gap:10px}
-.card{border:1px solid #d1d9e0;border-radius:8px;padding:10px 14px;min-width:150px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:10px}
+.card{border:1px solid #d1d9e0;border-radius:8px;padding:10px 14px}
 .card .v{font-size:22px;font-weight:600}.card .l,.card .d{color:#59636e;font-size:12px}
 table{border-collapse:collapse;margin:6px 0}
 th,td{border-bottom:1px solid #d1d9e0;padding:4px 10px;text-align:left;vertical-align:top}
@@ -260,7 +277,7 @@ def _badge(kind: str, text: str | None = None) -> str:
     return f'<span class="b {_e(kind)}">{_e(text or kind)}</span>'
 
 
-def render_html(results: EvalResults) -> str:
+def render_html(results: Results) -> str:
     data = results_dict(results)
     cfg, tot, m = data["config"], data["totals"], data["metrics"]
     cards = "".join(
@@ -303,17 +320,8 @@ def render_html(results: EvalResults) -> str:
 def _html_breakdowns(breakdowns: Mapping[str, Mapping[str, Any]]) -> str:
     out = ['<h2>Breakdowns</h2><div class="wrap">']
     for key in _BREAKDOWNS:
-        rows = [
-            [
-                _e(name),
-                pct(x["recall"]),
-                _e(ci(x["recall_ci"])) or "–",
-                pct(x["precision"]),
-                pct(x["clean_fp_rate"]),
-            ]
-            for name, x in breakdowns[key].items()
-        ]
-        table = _table([key, "recall", "95% CI", "precision", "clean flagged"], rows)
+        header, rows = breakdown_table(key, breakdowns[key])
+        table = _table(header, [[_e(c) for c in row] for row in rows])
         out.append(f"<div><h3>By {_e(key)}</h3>{table}</div>")
     out.append("</div>")
     return "".join(out)
@@ -355,8 +363,8 @@ def _html_predictions(case: Mapping[str, Any]) -> str:
         return ""
     items = [
         f"<li>truth {_e(t['role'])}: {_e(t['file'])}:{t['start_line']}-{t['end_line']} "
-        f"({_e(t['category'])}) {_badge('hit' if t['hit'] else 'miss')}</li>"
-        for t in case["truth"]
+        f"({_e(t['category'])}) {_truth_badge(case, j, t)}</li>"
+        for j, t in enumerate(case["truth"])
     ]
     items += [
         f"<li>{_badge(p['label'])} {_e(p['path'] or '(change)')}:{p['start_line'] or ''} "
@@ -365,6 +373,13 @@ def _html_predictions(case: Mapping[str, Any]) -> str:
     ]
     label = f"{len(preds)} finding{'s' if len(preds) != 1 else ''}"
     return f"<details><summary>{label}</summary><ul>{''.join(items)}</ul></details>"
+
+
+def _truth_badge(case: Mapping[str, Any], index: int, truth: Mapping[str, Any]) -> str:
+    if truth["role"] == "primary":
+        return _badge("hit" if truth["hit"] else "miss")
+    matched = any(p["truth_index"] == index for p in case["predictions"])
+    return _badge("related", "matched") if matched else _badge("na", "not matched")
 
 
 def _html_notes(data: Mapping[str, Any]) -> str:

@@ -36,6 +36,7 @@ FINDING_RE = re.compile(r"<!-- prreview:finding ([A-Za-z0-9_-]{1,64}) -->")
 RESOLVED_PREFIX = "✅ Resolved in "
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9_-]")
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
+_FENCE = re.compile(r"^(`{3,}|~{3,})")
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _MESSAGE_LIMIT = 6_000
 _SUGGESTION_LIMIT = 6_000
@@ -113,7 +114,7 @@ def inline_body(finding: Finding, key: str) -> str:
     if finding.suggestion:
         code = escape.truncate(finding.suggestion, _SUGGESTION_LIMIT)
         parts.append("**Suggested change:**\n\n" + escape.fenced_block(code))
-    return "\n\n".join(parts) + "\n"
+    return defuse_quick_actions("\n\n".join(parts) + "\n")
 
 
 def summary_body(review: Review, result: PublishResult, notes: Sequence[str] = ()) -> str:
@@ -121,7 +122,30 @@ def summary_body(review: Review, result: PublishResult, notes: Sequence[str] = (
     marker = summary_marker(review.change.head_sha)
     tail = _publish_section(result, notes)
     budget = MAX_CHARS - len(marker) - len(tail) - 8
-    return f"{marker}\n{render_markdown(review, max_chars=budget).rstrip()}\n\n{tail}\n"
+    report = defuse_quick_actions(render_markdown(review, max_chars=budget).rstrip())
+    return f"{marker}\n{report}\n\n{tail}\n"
+
+
+def defuse_quick_actions(text: str) -> str:
+    """Escape a `/` that starts a line outside code fences.
+
+    GitLab runs quick actions (`/merge`, `/approve`, `/close`) written at the start of a line
+    of a note with the token's rights; `\\/` renders as `/` but is no command.
+    """
+    out = []
+    fence = ""
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        opener = _FENCE.match(stripped)
+        closes = opener and opener.group(1)[0] == fence[:1] and not stripped[opener.end() :].strip()
+        if fence and closes and len(opener.group(1)) >= len(fence):
+            fence = ""
+        elif not fence and opener:
+            fence = opener.group(1)
+        elif not fence and stripped.startswith("/"):
+            line = line[: len(line) - len(stripped)] + "\\" + stripped
+        out.append(line)
+    return "\n".join(out)
 
 
 def _publish_section(result: PublishResult, notes: Sequence[str]) -> str:
@@ -212,7 +236,8 @@ class Api:
         for attempt in range(self._retry.retries + 1):
             last = attempt == self._retry.retries
             try:
-                resp = self._client.request(method, url, json=json, params=params)
+                # `params={}` would make httpx drop the query of a pagination link.
+                resp = self._client.request(method, url, json=json, params=params or None)
             except httpx.TransportError as exc:
                 if last:
                     raise IncompleteError(
@@ -293,9 +318,11 @@ class Api:
         query: Mapping[str, Any] = {"per_page": 100, **(params or {})}
         url: str | None = self.url(path)
         items: list[Any] = []
+        seen: set[tuple[str, str]] = set()
         for page in range(10_000):
-            if url is None:
+            if url is None or (url, str(query)) in seen:
                 break
+            seen.add((url, str(query)))
             resp = self.call(
                 "GET", url, need=need, params=query, accept=missing if page == 0 else ()
             )

@@ -268,8 +268,8 @@ class _Publisher:
         mine = []
         for d in discussions:
             for note in d.get("notes") or []:
-                body = str(note.get("body") or "")
-                if is_summary(body) and not note.get("system") and self.ours(note):
+                text = str(note.get("body") or "")
+                if is_summary(text) and not note.get("system") and self.ours(note):
                     mine.append(note)
         for extra in mine[1:]:
             self.api.call("DELETE", f"{self.mr}/notes/{extra['id']}", need=WRITE)

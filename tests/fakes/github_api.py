@@ -176,7 +176,9 @@ class FakeGitHub(FakeRestServer):
         line, start = body.get("line"), body.get("start_line")
         if body.get("side") != "RIGHT" or line not in lines:
             raise HttpError(422, "Validation Failed: line must be part of the diff")
-        if start is not None and (start not in lines or lines[start] != lines[line] or start >= line):
+        if start is not None and (
+            start not in lines or lines[start] != lines[line] or start >= line
+        ):
             raise HttpError(422, "Validation Failed: start_line must be part of the same hunk")
         item = {
             "id": self._id(),

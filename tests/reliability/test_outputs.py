@@ -1,0 +1,74 @@
+"""Item 12: output pre-flight, atomic writes, SARIF trimming."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from prreview.models import Finding, Review
+from prreview.report.sarif import MAX_RESULTS, build
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.security.support import base_env, model_args, run_cli
+
+SCHEMA = Path("/work/shared/schemas/sarif-schema-2.1.0.json")
+
+
+def _repo(git_repo):
+    repo = git_repo()
+    repo.write("a.py", "x = 1\n")
+    repo.commit("base")
+    repo.write("a.py", "x = 2\n")
+    repo.commit("change")
+    return repo
+
+
+def test_unwritable_output_fails_before_any_model_call(
+    git_repo, tmp_path: Path, capsys, monkeypatch, openai_server: FakeOpenAIServer
+) -> None:
+    repo = _repo(git_repo)
+    blocker = tmp_path / "somefile"
+    blocker.write_text("x")
+    args = ["run", "-C", str(repo.path), "--base", "HEAD~1", "-o", f"json={blocker / 'out.json'}"]
+    result = run_cli(capsys, monkeypatch, [*args, *model_args(openai_server)], base_env(tmp_path))
+    assert result.code == 2
+    assert "not a directory" in result.stderr
+    assert openai_server.requests == []
+    assert "Traceback" not in result.stderr
+
+
+def test_writes_replace_the_file_and_leave_no_temp_files(
+    git_repo, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    repo = _repo(git_repo)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "r.json").write_text("stale")
+    args = ["run", "-C", str(repo.path), "--base", "HEAD~1", "-o", f"json={out / 'r.json'}"]
+    args += ["-o", f"sarif={out / 'r.sarif'}"]
+    assert run_cli(capsys, monkeypatch, args).code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["r.json", "r.sarif"]
+    json.loads((out / "r.json").read_text())
+
+
+def test_thirty_thousand_findings_give_a_valid_trimmed_sarif() -> None:
+    findings = tuple(
+        Finding(
+            rule_id="todo/marker",
+            evaluator="builtin",
+            category="maintainability",
+            severity="low",
+            confidence=1.0,
+            title=f"t{i}",
+            message="m",
+            path=f"d{i % 100}/f.py",
+            start_line=i % 5000 + 1,
+            end_line=i % 5000 + 1,
+            fingerprint=f"{i:032x}",
+        )
+        for i in range(30_000)
+    )
+    sarif = build(Review(findings=findings))
+    jsonschema.validate(sarif, json.loads(SCHEMA.read_text()))
+    assert len(sarif["runs"][0]["results"]) == MAX_RESULTS == 25_000
