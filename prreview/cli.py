@@ -199,6 +199,9 @@ def run(
     ),
     dump_prompts: Path | None = typer.Option(None, "--dump-prompts", help="Write prompts here."),
     since: str | None = typer.Option(None, "--since", help="Incremental: only since..head."),
+    previous_report: Path | None = typer.Option(
+        None, "--previous-report", help="With --since: carry forward findings of this JSON report."
+    ),
     shard: str | None = typer.Option(None, "--shard", help="Review shard I/N of the units."),
     verbose: bool | None = typer.Option(None, "--verbose", "-v", help="More diagnostics."),
 ) -> None:
@@ -235,6 +238,7 @@ def run(
         dry_run=dry_run,
         dump_prompts=dump_prompts,
         since=since,
+        previous_report=previous_report,
         shard=shard,
         verbose=verbose,
     )

@@ -72,6 +72,10 @@ class Settings(_Strict):
         default=False, description="Review uncommitted changes (working tree vs HEAD)."
     )
     since: str | None = Field(default=None, description="Incremental: review only since..head.")
+    previous_report: Path | None = Field(
+        default=None,
+        description="Incremental: JSON report of the last run; its findings on untouched lines carry forward.",
+    )
     config_source: ConfigSource = Field(
         default="auto",
         description="Where the config file is read from: auto (base commit in CI), head, base, none.",
@@ -161,7 +165,10 @@ class Settings(_Strict):
 
 
 # Keys that a config file may not set: they are the run's own, not review policy.
-_FILE_FORBIDDEN = {"repo", "base", "head", "staged", "working_tree", "config_source", "ci", "shard"}
+_FILE_FORBIDDEN = {
+    "repo", "base", "head", "staged", "working_tree", "config_source", "ci", "shard", "since",
+    "previous_report",
+}  # fmt: skip
 
 
 def field_names() -> list[str]:

@@ -205,7 +205,26 @@ def review(
             raw.extend(f for samples in llm.samples.values() for f in vote(samples))
         findings, filtered, suppressed = _postprocess(raw, settings, changes, read_line)
     findings = merge_findings(findings)
-    return assemble(settings, changes, findings, rules, symbols, llm, filtered, suppressed, started)
+    carried = 0
+    if (
+        settings.previous_report is not None
+        and settings.since
+        and changes.base_ref == settings.since
+    ):
+        from .combine import carry_forward, load_review
+
+        kept, _dropped = carry_forward(
+            load_review(Path(settings.previous_report)), changes.files, findings
+        )
+        carried = len(kept)
+        findings = merge_findings([*findings, *kept])
+    review = assemble(
+        settings, changes, findings, rules, symbols, llm, filtered, suppressed, started
+    )
+    if carried:
+        note = f"incremental review since {settings.since}: {carried} earlier finding(s) carried forward"
+        review = review.model_copy(update={"notes": (*review.notes, note)})
+    return review
 
 
 def assemble(

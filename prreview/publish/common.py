@@ -159,10 +159,9 @@ def _publish_section(result: PublishResult, notes: Sequence[str]) -> str:
     lines.append(" · ".join(f"{n} {label}" for n, label in counts) + ".")
     if result.summary_only:
         lines.append("")
-        lines.append(
-            f"{len(result.summary_only)} findings are not on a line of this diff and appear "
-            "only in this summary:"
-        )
+        n = len(result.summary_only)
+        what = "finding is" if n == 1 else "findings are"
+        lines.append(f"{n} {what} not on a line of this diff and shown only in this summary:")
         for loc in result.summary_only[:30]:
             lines.append(f"- {escape.code_span(loc)}")
         if len(result.summary_only) > 30:
@@ -287,8 +286,14 @@ class Api:
         remaining = resp.headers.get(
             "x-ratelimit-remaining", resp.headers.get("ratelimit-remaining")
         )
+        # GitHub's secondary rate limit is a 403 that may carry neither header, only the text.
         limited = status == 429 or (
-            status == 403 and (remaining == "0" or "retry-after" in resp.headers)
+            status == 403
+            and (
+                remaining == "0"
+                or "retry-after" in resp.headers
+                or "rate limit" in resp.text.lower()
+            )
         )
         if not limited and status < 500:
             return None
