@@ -13,6 +13,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from prreview.grammars import is_code
 from prreview.lookup import call_targets, defined_names, find_call_sites, find_definitions
 from prreview.models import FileChange, Snippet, Symbol
 from prreview.outline import Definition, extract_definitions
@@ -73,8 +74,6 @@ class ContextLimits(BaseModel):
     max_guideline_lines: int = Field(60, ge=1)
 
 
-_NOT_CODE = {".md", ".rst", ".txt", ".json", ".yaml", ".yml", ".toml", ".lock", ".csv", ".svg"}
-_NOT_CODE |= {".html", ".xml", ".ini", ".cfg", ".map", ".min.js"}
 _GREP_CHUNK = 500
 
 
@@ -90,6 +89,7 @@ class ContextCache:
         self._files: list[str] | None = None
         self._tests: TestIndex | None = None
         self._is_test: dict[str, bool] = {}
+        self._sites: dict[tuple[str, bool], dict[str, int]] = {}
 
     def lines(self, path: str) -> list[str] | None:
         if path not in self._lines:
@@ -100,8 +100,7 @@ class ContextCache:
     def definitions(self, path: str) -> list[Definition]:
         if path not in self._definitions:
             lines = self.lines(path)
-            code = not any(path.lower().endswith(s) for s in _NOT_CODE)
-            found = extract_definitions("\n".join(lines), None, path) if lines and code else []
+            found = extract_definitions("\n".join(lines), None, path) if lines else []
             self._definitions[path] = found
         return self._definitions[path]
 
@@ -137,6 +136,19 @@ class ContextCache:
         wanted = list(words)
         self.fetch(wanted)
         return {w: self._hits.get(w, []) for w in wanted}
+
+    def definition_sites(self, word: str, include_tests: bool) -> dict[str, int]:
+        """Files with lines that look like they define `word` -> how many such lines."""
+        key = (word, include_tests)
+        if key not in self._sites:
+            sites: dict[str, int] = {}
+            for path, line, text in self.hits(word):
+                if not include_tests and self.is_test(path):
+                    continue
+                if word in self.defined_names(path, line, text):
+                    sites[path] = sites.get(path, 0) + 1
+            self._sites[key] = sites
+        return self._sites[key]
 
     def defined_names(self, path: str, line: int, text: str) -> frozenset[str]:
         key = (path, line)
@@ -233,7 +245,8 @@ def _prepare(request: ContextRequest, limits: ContextLimits) -> _Prepared:
     local = extract_definitions(new_text, file.language, file.path) if new_text else []
     shown = _enclosing(file, own, lines, request.old_text, local, limits)
     visible = [(s.start_line, s.end_line) for s in shown if s.kind == "enclosing"]
-    words = _ranked_words(file, new_text, own, visible, limits) if new_text else []
+    code = new_text is not None and is_code(file.language, file.path)
+    words = _ranked_words(file, new_text, own, visible, limits) if code and new_text else []
     targets = call_targets(own, limits.max_call_site_symbols)
     stem = None if is_test_path(file.path) else module_stem(file.path)
     mentions = [] if stem is None else _mentioned(own, limits.max_call_site_symbols)

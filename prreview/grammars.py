@@ -274,6 +274,36 @@ LEADING = frozenset({"decorator", "attribute_item", "annotation", "marker_annota
 """Sibling nodes, besides comments, that belong to the definition that follows them."""
 
 
+_NOT_CODE_LANGUAGES = frozenset(
+    [
+        "yaml",
+        "json",
+        "toml",
+        "markdown",
+        "rst",
+        "html",
+        "css",
+        "scss",
+        "less",
+        "xml",
+        "text",
+        "csv",
+        "ini",
+        "svg",
+        "lock",
+    ]
+)
+_NOT_CODE_SUFFIXES = (".md", ".rst", ".txt", ".json", ".yaml", ".yml", ".toml", ".lock", ".csv")
+_NOT_CODE_SUFFIXES += (".svg", ".html", ".htm", ".xml", ".ini", ".cfg", ".map", ".min.js", ".css")
+
+
+def is_code(language: str | None, path: str) -> bool:
+    """False for prose, data and markup: they have no definitions worth looking up."""
+    if language and language.strip().lower() in _NOT_CODE_LANGUAGES:
+        return False
+    return not path.lower().endswith(_NOT_CODE_SUFFIXES)
+
+
 def normalize_language(language: str | None) -> str | None:
     """The grammar key for a FileChange.language value, or None (use the heuristic)."""
     if not language:

@@ -102,18 +102,11 @@ def _within(d: Definition, ranges: list[tuple[int, int]]) -> bool:
 def _repo_definitions(
     origin: str, word: str, cache: ContextCache, limits: ContextLimits, include_tests: bool
 ) -> list[tuple[str, Definition]]:
-    hits = cache.hits(word)
-    if len(hits) > limits.max_grep_lines:
+    if len(cache.hits(word)) > limits.max_grep_lines:
         return []
-    candidates: set[str] = set()
-    lines = 0
-    for path, line, text in hits:
-        if path == origin or (not include_tests and cache.is_test(path)):
-            continue
-        if word in cache.defined_names(path, line, text):
-            candidates.add(path)
-            lines += 1
-    if not candidates or lines > limits.max_candidate_lines:
+    sites = cache.definition_sites(word, include_tests)
+    candidates = [path for path in sites if path != origin]
+    if not candidates or sum(sites[p] for p in candidates) > limits.max_candidate_lines:
         return []
     found = [
         (path, d)
@@ -182,7 +175,7 @@ def _call_sites(
     hits = cache.hits(name)
     if len(hits) > limits.max_grep_lines:
         return []
-    elsewhere = {p for p, ln, t in hits if p != origin and name in cache.defined_names(p, ln, t)}
+    elsewhere = [p for p in cache.definition_sites(name, True) if p != origin]
     if len(elsewhere) >= limits.ambiguity:
         return []  # the callers found would mostly call the other definitions
     own = (symbol.new_start or 0, symbol.new_end or -1)

@@ -43,6 +43,8 @@ qualifies this definition itself (a Go receiver, a C++ `Class::` outside the cla
 
 def extract_definitions(text: str, language: str | None, path: str) -> list[Definition]:
     """Every definition in `text`, sorted by start line (outer before inner)."""
+    if not grammars.is_code(language, path):
+        return []
     key = grammars.normalize_language(language) or grammars.language_for_path(path)
     if key is None:
         return _heuristic_definitions(text)

@@ -153,7 +153,10 @@ def _test_snippets(
         return []
     pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b") if names else None
     out: list[Snippet] = []
-    for d in cache.definitions(path):
+    tests_first = sorted(
+        cache.definitions(path), key=lambda d: ("test" not in d.name.lower(), d.start_line)
+    )
+    for d in tests_first:
         if len(out) >= limits.max_tests_per_file or pattern is None:
             break
         if d.kind not in ("function", "method"):

@@ -188,7 +188,7 @@ def test_head_moved_on_posts_no_inline_comments(gh, publish):
 def test_max_comments_caps_new_inline_comments(gh, publish):
     publish(review(A, B, C), max_comments=1)
     assert len(gh.review_comments) == 1
-    assert "2 findings are not on a line" in gh.issue_comments[0]["body"]
+    assert "2 findings are shown only in this summary" in gh.issue_comments[0]["body"]
 
 
 def test_422_from_github_falls_back_to_the_summary(gh, publish):
@@ -295,3 +295,17 @@ def test_report_that_is_not_a_review_is_a_usage_error(publish, tmp_path):
     bad.write_text('{"findings": "nope"}', encoding="utf-8")
     with pytest.raises(UsageError, match="not a prreview JSON report"):
         publish_command("github", bad, env=publish.env, err=publish.messages.append)
+
+
+def test_secondary_rate_limit_without_headers_is_retried(gh, publish):
+    message = {"message": "You have exceeded a secondary rate limit. Please wait."}
+    gh.fail("POST", r"/repos/octo/app/pulls/7/comments", 403, body=message)
+    assert publish(review(A)) == 0
+    assert [r.status for r in gh.calls("POST", r"/repos/octo/app/pulls/7/comments")] == [403, 201]
+
+
+def test_pagination_never_follows_a_link_to_another_host(gh, publish):
+    link = '<http://203.0.113.9/repos/octo/app/pulls/7/files?page=2>; rel="next"'
+    gh.fail("GET", r"/repos/octo/app/pulls/7/files", 200, headers={"Link": link}, body=[])
+    with pytest.raises(UsageError, match="pagination link leaves"):
+        publish(review(A))

@@ -452,3 +452,13 @@ def test_identifier_uses_marks_calls_and_lines() -> None:
     text = "def f(a):\n    b = helper(a)\n    return b.size\n"
     uses = identifier_uses(text, "python", [2])
     assert [(u.name, u.line, u.called) for u in uses] == [("helper", 2, True)]
+
+
+def test_prose_and_data_have_no_definitions() -> None:
+    doc = "# Guide\n\nclass Foo is described here.\ndef bar: not code\n"
+    assert extract_definitions(doc, "markdown", "docs/guide.md") == []
+    assert extract_definitions("def: 1\n", None, "conf/app.yaml") == []
+    change = make_change("docs/guide.md", "# Guide\n", doc, "markdown")
+    assert [(s.kind, s.name) for s in changed_symbols(change, "# Guide\n", doc)] == [
+        ("module", "guide.md")
+    ]

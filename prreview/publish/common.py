@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,7 +31,6 @@ from ..report.markdown import ICONS, MAX_CHARS
 from ..report.markdown import render as render_markdown
 
 SUMMARY_PREFIX = "<!-- prreview:summary v1"
-SUMMARY_RE = re.compile(r"<!-- prreview:summary v1 head=([0-9a-f]{0,64}) -->")
 FINDING_RE = re.compile(r"<!-- prreview:finding ([A-Za-z0-9_-]{1,64}) -->")
 RESOLVED_PREFIX = "✅ Resolved in "
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9_-]")
@@ -48,9 +47,9 @@ class Frozen(BaseModel):
 
 
 class PublishResult(Frozen):
-    platform: str
-    summary: str
-    """created, updated or unchanged."""
+    platform: Literal["github", "gitlab"]
+    summary: Literal["created", "updated", "unchanged", ""]
+    """What happened to the sticky summary ("" until it is written)."""
     posted: int = 0
     kept: int = 0
     resolved: int = 0
@@ -161,7 +160,10 @@ def _publish_section(result: PublishResult, notes: Sequence[str]) -> str:
         lines.append("")
         n = len(result.summary_only)
         what = "finding is" if n == 1 else "findings are"
-        lines.append(f"{n} {what} not on a line of this diff and shown only in this summary:")
+        lines.append(
+            f"{n} {what} shown only in this summary "
+            "(not on a line of the diff, file-level, or over the inline comment limit):"
+        )
         for loc in result.summary_only[:30]:
             lines.append(f"- {escape.code_span(loc)}")
         if len(result.summary_only) > 30:
@@ -302,6 +304,9 @@ class Api:
             wait = _reset_wait(
                 resp.headers.get("x-ratelimit-reset", resp.headers.get("ratelimit-reset"))
             )
+        if wait is None and limited:
+            # GitHub: a secondary limit without Retry-After means "wait at least a minute".
+            wait = max(self._backoff(attempt), 60.0)
         if wait is None:
             wait = self._backoff(attempt)
         return max(0.0, min(wait, self._retry.max_wait))

@@ -90,13 +90,14 @@ def target_from_env(
     if pr is None or pr <= 0:
         raise UsageError(
             "no pull request number",
-            hint="pass --pr N, or run on a pull_request event (GITHUB_EVENT_PATH)",
+            hint="pass --number N, or run on a pull_request event (GITHUB_EVENT_PATH)",
         )
     base = (api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/")
     return GitHubTarget(api_url=base, repository=repo, number=pr, token=token)
 
 
 def _event_number(env: Mapping[str, str]) -> int | None:
+    # The event file alone is enough: also outside Actions (a replayed event, `act`).
     pull = github_pull_request({**env, "GITHUB_ACTIONS": "true"})
     value = pull.get("number") if pull else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -117,7 +118,7 @@ def denied(status: int, need: str) -> AuthError:
     return AuthError(
         "GitHub answered 404: the repository or pull request does not exist, or GITHUB_TOKEN "
         f"cannot see it (GITHUB_TOKEN needs {need})",
-        hint="check --repository and --pr (or GITHUB_REPOSITORY and the event)",
+        hint="check --repository and --number (or GITHUB_REPOSITORY and the event)",
     )
 
 

@@ -89,7 +89,7 @@ def target_from_env(
     if number is None or number <= 0:
         raise UsageError(
             "no merge request iid",
-            hint="pass --pr IID, or run in a merge request pipeline (CI_MERGE_REQUEST_IID)",
+            hint="pass --number IID, or run in a merge request pipeline (CI_MERGE_REQUEST_IID)",
         )
     base = (api_url or env.get("CI_API_V4_URL") or DEFAULT_API_URL).rstrip("/")
     return GitLabTarget(
@@ -121,7 +121,7 @@ def denier(token_name: str) -> Callable[[int, str], AuthError]:
         return AuthError(
             "GitLab answered 404: the project or merge request does not exist, or "
             f"{token_name} cannot see it ({token_name} needs {need})",
-            hint="check --repository and --pr (or CI_PROJECT_ID and CI_MERGE_REQUEST_IID)",
+            hint="check --repository and --number (or CI_PROJECT_ID and CI_MERGE_REQUEST_IID)",
         )
 
     return denied

@@ -97,7 +97,14 @@ class FakeRestServer:
         """Answer the next `times` matching requests with `status` before handling them."""
         with self.lock:
             self._failures.append(
-                Failure(method, pattern, status, headers or {}, body or {"message": "boom"}, times)
+                Failure(
+                    method,
+                    pattern,
+                    status,
+                    headers or {},
+                    {"message": "boom"} if body is None else body,
+                    times,
+                )
             )
 
     def start(self) -> FakeRestServer:
