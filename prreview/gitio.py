@@ -468,23 +468,32 @@ class TreeReader:
         found: dict[str, list[tuple[str, int, str]]] = {w: [] for w in wanted}
         if not wanted or (paths is not None and not paths):
             return found
-        args = ["grep", "-z", "-n", "-w", "-F", "-I", "--no-color", "-f", "-"]
-        args += [self.rev] if self.rev else (["--cached"] if self.index else [])
+        # One -E alternation per chunk: git 2.39 checks -F word lists one word at a time,
+        # which costs ~8 ms per word on a 5,000-file tree; the alternation costs ~0.7 ms.
+        out = b"".join(
+            self._grep_chunk(wanted[i : i + 500], paths) for i in range(0, len(wanted), 500)
+        )
         keep = None if paths is None or len(paths) <= 500 else set(paths)
-        if paths is not None and keep is None:
-            args += ["--", *paths]
-        stdin = "\n".join(wanted).encode("utf-8", "surrogateescape")
-        out = _run(self.root, args, stdin=stdin, ok=(0, 1)).stdout
         alternation = "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
         word_rx = re.compile(rf"(?<![A-Za-z0-9_])(?:{alternation})(?![A-Za-z0-9_])")
         prefix = f"{self.rev}:".encode() if self.rev else b""
+        seen: set[tuple[str, int]] = set()
         for path, lineno, text in _grep_records(out, prefix):
-            if keep is not None and path not in keep:
+            if (keep is not None and path not in keep) or (path, lineno) in seen:
                 continue
+            seen.add((path, lineno))
             for word in set(word_rx.findall(text)):
                 if len(found[word]) < max_per_word:
                     found[word].append((path, lineno, text))
         return found
+
+    def _grep_chunk(self, words: Sequence[str], paths: Sequence[str] | None) -> bytes:
+        pattern = "(" + "|".join(_ere_escape(w) for w in words) + ")"
+        args = ["grep", "-z", "-n", "-w", "-E", "-I", "--no-color", "-e", pattern]
+        args += [self.rev] if self.rev else (["--cached"] if self.index else [])
+        if paths is not None and len(paths) <= 500:
+            args += ["--", *paths]
+        return _run(self.root, args, ok=(0, 1)).stdout
 
     def attr(self, paths: Sequence[str], attr: str) -> dict[str, str]:
         """git_attr() for this tree."""
@@ -526,6 +535,10 @@ class TreeReader:
             )
             self._finalizer = weakref.finalize(self, _stop, self._proc)
         return self._proc
+
+
+def _ere_escape(word: str) -> str:
+    return "".join("\\" + c if c in ".[]()*+?{}|^$\\" else c for c in word)
 
 
 def _grep_records(out: bytes, prefix: bytes) -> Iterator[tuple[str, int, str]]:
