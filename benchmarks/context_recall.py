@@ -181,16 +181,19 @@ def materialise(case: Path, repo: Path) -> None:
     git(repo, "commit", "-q", "--no-verify", "-m", "Proposed change")
 
 
-def diff_visible(repo: Path) -> set[tuple[str, int]]:
-    """(path, new line) of every line `git diff -U3 main feature` shows on the new side."""
-    shown: set[tuple[str, int]] = set()
+def diff_visible(repo: Path) -> set[tuple[str, int | str]]:
+    """(path, new line) of every line `git diff -U3 main feature` shows on the new side, and
+    (path, text) of the function-context lines git prints in the hunk headers."""
+    shown: set[tuple[str, int | str]] = set()
     path, line = "", 0
     for raw in git(repo, "diff", "-U3", "--no-color", "main", "feature").split("\n"):
         if raw.startswith("+++ "):
             path = raw[6:] if raw.startswith("+++ b/") else ""
         elif raw.startswith("@@"):
-            m = re.match(r"@@ -\S+ \+(\d+)", raw)
+            m = re.match(r"@@ -\S+ \+(\d+)\S* @@ ?(.*)", raw)
             line = int(m.group(1)) if m else 0
+            if m and m.group(2).strip():
+                shown.add((path, m.group(2).strip()))
         elif path and raw[:1] in {" ", "+"}:
             shown.add((path, line))
             line += 1
@@ -231,15 +234,17 @@ class CaseResult:
     prompt_tokens: int
 
 
-HEADER = re.compile(r"^\s*(?:async\s+)?def\s|\bfunction\b|^func\s")
+HEADER = re.compile(r"^\s*(?:async\s+)?def\s|\bfunction\s*\*?\s*[\w$]*\s*\(|^func\s")
+ASSIGN = {
+    "python": r"^\s*{n}\s*(?::[^=]*)?=(?!=)|\bfor\s+{n}\b|\bas\s+{n}\b",
+    "javascript": r"\b(?:var|let|const)\s+{n}\b",
+    "go": r"\b{n}\s*(?:,\s*\w+\s*)*:=|\bvar\s+{n}\b|\brange\b.*\b{n}\b",
+}
 
 
-def local_definition(lines: list[str], name: str, before: int) -> int | None:
+def local_definition(lines: list[str], name: str, before: int, language: str) -> int | None:
     """Line of the nearest earlier declaration of `name` in its scope (parameter, local)."""
-    declare = re.compile(
-        rf"\b(?:var|let|const)\s+{re.escape(name)}\b|^\s*{re.escape(name)}\s*(?::=|=(?!=))"
-        rf"|\bfor\s+{re.escape(name)}\b"
-    )
+    declare = re.compile(ASSIGN[language].format(n=re.escape(name)))
     uses = re.compile(rf"(?<![\w.$]){re.escape(name)}(?![\w$])")
     for n in range(before - 1, max(before - 400, 0), -1):
         line = lines[n - 1]
@@ -256,10 +261,11 @@ def _candidates(
     finding: dict,
     index: dict[str, list[tuple[str, int, str]]],
     lines: list[str],
+    language: str,
 ) -> list[tuple[str, int, str]]:
     own = finding["file"]
     if not member:
-        local = local_definition(lines, name, finding["start_line"])
+        local = local_definition(lines, name, finding["start_line"], language)
         if local is not None:
             return [(own, local, lines[local - 1].strip())]
     defs = index.get(name, [])
@@ -271,7 +277,7 @@ def evidence(
     repo: Path,
     truth: dict,
     index: dict[str, list[tuple[str, int, str]]],
-    shown: set[tuple[str, int]],
+    shown: set[tuple[str, int | str]],
 ) -> list[tuple[str, str, int, str]]:
     """(name, path, line, header) of each definition a primary defect line needs and the
     diff does not show. Names after a dot are members (looked up by name only)."""
@@ -288,9 +294,10 @@ def evidence(
                 if name in KEYWORDS or len(name) < 2 or name in out:
                     continue
                 member = m.start() > 0 and line[m.start() - 1] == "."
-                found = _candidates(name, member, finding, index, lines)
+                found = _candidates(name, member, finding, index, lines, truth["language"])
                 found = [d for d in found if not (d[0] == finding["file"] and d[1] in span)]
-                if found and not any((p, n) in shown for p, n, _h in found):
+                visible = any((p, n) in shown or (p, h) in shown for p, n, h in found)
+                if found and not visible:
                     out[name] = (name, *found[0])
     return list(out.values())
 

@@ -198,7 +198,11 @@ def run(
         None, "--dry-run", help="Render prompts, count tokens, estimate cost; no request."
     ),
     dump_prompts: Path | None = typer.Option(None, "--dump-prompts", help="Write prompts here."),
-    since: str | None = typer.Option(None, "--since", help="Incremental: only since..head."),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        help="Incremental: only since..head. 'auto' = the head of --previous-report.",
+    ),
     previous_report: Path | None = typer.Option(
         None, "--previous-report", help="With --since: carry forward findings of this JSON report."
     ),

@@ -146,6 +146,9 @@ class Settings(_Strict):
         default=4, ge=0, le=20, description="Retries per call on 429/5xx/timeouts."
     )
     retry_after_cap: float = Field(default=30.0, ge=0, description="Cap on honoured Retry-After.")
+    retry_backoff: float = Field(
+        default=0.5, ge=0, le=60, description="First retry delay in seconds (doubles, with jitter)."
+    )
     deadline: float | None = Field(default=None, gt=0, description="Seconds for the whole run.")
     max_cost: float | None = Field(default=None, ge=0, description="USD budget for the run.")
     max_tokens: int | None = Field(default=None, ge=1, description="Prompt+output token budget.")

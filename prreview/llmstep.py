@@ -238,6 +238,7 @@ def _engine(settings: Settings, deadline_at: float | None, observer: Observer) -
         max_concurrency=settings.max_concurrency,
         retries=settings.retries,
         retry_after_cap=settings.retry_after_cap,
+        backoff_base=settings.retry_backoff,
         deadline_at=deadline_at,
         max_cost=settings.max_cost,
         max_tokens=settings.max_tokens,

@@ -166,6 +166,24 @@ def _trusted_reader(
     return read
 
 
+def resolve_since(settings: Settings, notify: Observer) -> Settings:
+    """`--since auto`: the head of --previous-report (the last reviewed head), else full review."""
+    if settings.since != "auto":
+        return settings
+    from .combine import load_review
+
+    path = settings.previous_report
+    if path is None or not Path(path).is_file():
+        notify("prreview: --since auto: no previous report; reviewing the whole change")
+        return settings.model_copy(update={"since": None, "previous_report": None})
+    head = load_review(Path(path)).change.head_sha
+    if not head:
+        notify("prreview: --since auto: the previous report names no head; full review")
+        return settings.model_copy(update={"since": None, "previous_report": None})
+    notify(f"prreview: --since auto: last reviewed head {head[:12]} (from {path})")
+    return settings.model_copy(update={"since": head})
+
+
 def review(
     settings: Settings,
     *,
@@ -179,6 +197,7 @@ def review(
     started = time.monotonic()
     environ = os.environ if env is None else env
     notify = observer or (lambda _m: None)
+    settings = resolve_since(settings, notify)
     changes = gitio.read_changes(settings, environ)
     notify(f"prreview: {changes.base_reason}")
     with gitio.reader_for(changes) as head, gitio.reader_for(changes, "old") as base:

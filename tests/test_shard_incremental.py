@@ -170,3 +170,30 @@ def test_incremental_falls_back_to_full_review_after_force_push(
     assert "full" in res.err.lower()
     review = Review.model_validate_json(res.out)
     assert [(f.path, f.start_line) for f in review.findings if f.source == "llm"] == [("a.py", 2)]
+
+
+def test_since_auto_takes_the_head_of_the_previous_report(
+    git_repo, openai_server: FakeOpenAIServer, capsys, tmp_path: Path
+) -> None:
+    repo = git_repo()
+    repo.write("a.py", "def a():\n    return 1\n")
+    repo.write("b.py", "def b():\n    return 1\n")
+    base = repo.commit("base")
+    repo.write("a.py", "def a():\n    v = 1  # BUG one\n    return 1\n")
+    repo.commit("first push")
+    openai_server.responder = bug_responder
+    state = tmp_path / "last.json"
+    auto = ("--since", "auto", "--previous-report", str(state))
+    res = run_main(
+        capsys, *_args(repo, openai_server, "--base", base, *auto, "-o", f"json={state}")
+    )
+    assert res.code == 1, res.err
+    assert "no previous report" in res.err
+    repo.write("b.py", "def b():\n    w = 2  # BUG two\n    return 1\n")
+    repo.commit("second push")
+    res = run_main(capsys, *_args(repo, openai_server, "--base", base, *auto, "-o", "json=-"))
+    assert res.code == 1, res.err
+    assert len(openai_server.requests) == 2
+    assert "### a.py" not in str(openai_server.requests[1].body)
+    review = Review.model_validate_json(res.out)
+    assert {(f.path, f.start_line) for f in review.findings} == {("a.py", 2), ("b.py", 2)}
