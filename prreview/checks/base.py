@@ -265,3 +265,11 @@ __all__ = [
     "make_rule",
     "rule_id_matches",
 ]
+
+
+Patterns = tuple[tuple[re.Pattern[str], str], ...]
+"""(compiled regex, human label) pairs, checked in order."""
+
+
+def compile_patterns(*items: tuple[str, str]) -> Patterns:
+    return tuple((re.compile(rx), label) for rx, label in items)

@@ -15,7 +15,9 @@ from ..models import FileChange, Finding, Rule
 from .base import (
     HEURISTIC_SCAN_CHARS,
     JS_LIKE,
+    Patterns,
     added_lines,
+    compile_patterns,
     find_first,
     is_comment,
     is_script_or_test_path,
@@ -63,15 +65,9 @@ PRINT_RULE = make_rule(
     precision="low",
 )
 
-_Patterns = tuple[tuple[re.Pattern[str], str], ...]
 
-
-def _p(*items: tuple[str, str]) -> _Patterns:
-    return tuple((re.compile(rx), label) for rx, label in items)
-
-
-_BREAKPOINTS: dict[str, _Patterns] = {
-    "python": _p(
+_BREAKPOINTS: dict[str, Patterns] = {
+    "python": compile_patterns(
         (r"(?<![\w.'\"])breakpoint\(\s*\)", "`breakpoint()` call"),
         (r"\b(?:pdb|ipdb|pudb)\.(?:set_trace|post_mortem)\(", "`pdb.set_trace()` call"),
         (
@@ -79,31 +75,35 @@ _BREAKPOINTS: dict[str, _Patterns] = {
             "debugger import",
         ),
     ),
-    "javascript": _p((r"(?:^|[;{}])\s*debugger\s*(?:[;}]|$)", "`debugger` statement")),
-    "go": _p((r"\bruntime\.Breakpoint\(", "`runtime.Breakpoint()` call")),
-    "ruby": _p(
+    "javascript": compile_patterns(
+        (r"(?:^|[;{}])\s*debugger\s*(?:[;}]|$)", "`debugger` statement")
+    ),
+    "go": compile_patterns((r"\bruntime\.Breakpoint\(", "`runtime.Breakpoint()` call")),
+    "ruby": compile_patterns(
         (r"\bbinding\.(?:pry|irb)\b", "`binding.pry` call"),
         (r"(?<![\w.:])byebug\b", "`byebug` call"),
         (r"^\s*debugger\b", "`debugger` call"),
     ),
-    "php": _p((r"(?<![\w$>:\\])xdebug_break\(", "`xdebug_break()` call")),
-    "csharp": _p((r"\bDebugger\.(?:Break|Launch)\(", "`Debugger.Break()` call")),
+    "php": compile_patterns((r"(?<![\w$>:\\])xdebug_break\(", "`xdebug_break()` call")),
+    "csharp": compile_patterns((r"\bDebugger\.(?:Break|Launch)\(", "`Debugger.Break()` call")),
 }
-_DUMPS: dict[str, _Patterns] = {
-    "go": _p((r"\bspew\.(?:Dump|Sdump|Fdump|Printf|Println)\(", "`spew.Dump()` call")),
-    "php": _p(
+_DUMPS: dict[str, Patterns] = {
+    "go": compile_patterns(
+        (r"\bspew\.(?:Dump|Sdump|Fdump|Printf|Println)\(", "`spew.Dump()` call")
+    ),
+    "php": compile_patterns(
         (r"(?<![\w$>:\\])var_dump\(", "`var_dump()` call"),
         (r"(?<![\w$>:\\])dd\(", "`dd()` call"),
     ),
-    "rust": _p((r"(?<![\w])dbg!\(", "`dbg!()` macro")),
+    "rust": compile_patterns((r"(?<![\w])dbg!\(", "`dbg!()` macro")),
 }
-_PRINTS: dict[str, _Patterns] = {
-    "python": _p((r"^\s*print\(", "`print()` call")),
-    "javascript": _p(
+_PRINTS: dict[str, Patterns] = {
+    "python": compile_patterns((r"^\s*print\(", "`print()` call")),
+    "javascript": compile_patterns(
         (r"(?<![\w$.])console\.(?:log|debug|dir|trace|table)\(", "`console.log()` call")
     ),
-    "go": _p((r"\bfmt\.Print(?:ln)?\(|^\s*println\(", "`fmt.Println()` call")),
-    "java": _p(
+    "go": compile_patterns((r"\bfmt\.Print(?:ln)?\(|^\s*println\(", "`fmt.Println()` call")),
+    "java": compile_patterns(
         (r"\bSystem\.out\.print(?:ln|f)?\(", "`System.out.println()` call"),
         (r"\.printStackTrace\(\s*\)", "`printStackTrace()` call"),
     ),
@@ -127,7 +127,7 @@ _ADVICE = {
 }
 
 
-def _tables(key: str, path: str) -> list[tuple[Rule, _Patterns]]:
+def _tables(key: str, path: str) -> list[tuple[Rule, Patterns]]:
     tables = [(BREAKPOINT_RULE, _BREAKPOINTS.get(key, ())), (DUMP_RULE, _DUMPS.get(key, ()))]
     if not is_script_or_test_path(path):
         tables.append((PRINT_RULE, _PRINTS.get(key, ())))

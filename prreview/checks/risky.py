@@ -14,7 +14,9 @@ from ..models import FileChange, Finding, Rule
 from .base import (
     HEURISTIC_SCAN_CHARS,
     JS_LIKE,
+    Patterns,
     added_lines,
+    compile_patterns,
     find_first,
     is_comment,
     language_of,
@@ -79,19 +81,13 @@ SQL_RULE = make_rule(
     security_severity=8.0,
 )
 
-_Patterns = tuple[tuple[re.Pattern[str], str], ...]
 
-
-def _p(*items: tuple[str, str]) -> _Patterns:
-    return tuple((re.compile(rx), label) for rx, label in items)
-
-
-_PY_EVAL = _p((r"(?<![\w.])(?<!def )(?:eval|exec)\(", "an `eval()`/`exec()` call"))
-_JS_EVAL = _p(
+_PY_EVAL = compile_patterns((r"(?<![\w.])(?<!def )(?:eval|exec)\(", "an `eval()`/`exec()` call"))
+_JS_EVAL = compile_patterns(
     (r"(?<![\w$.])eval\(", "an `eval()` call"),
     (r"\bnew\s+Function\s*\(", "a `new Function()` call"),
 )
-_PY_DESERIALIZE = _p(
+_PY_DESERIALIZE = compile_patterns(
     (
         r"\b(?:c?[pP]ickle|marshal|dill|jsonpickle|shelve)\.(?:loads?|Unpickler|decode|open)\b",
         "a pickle-style loader call",
@@ -103,11 +99,11 @@ _PY_DESERIALIZE = _p(
 )
 _YAML_LOAD = re.compile(r"\byaml\.load(?:_all)?\(")
 _SAFE_LOADER = re.compile(r"\b(?:C?SafeLoader|BaseLoader)\b")
-_PY_SHELL = _p(
+_PY_SHELL = compile_patterns(
     (r"\bshell\s*=\s*True\b", "a subprocess call with `shell=True`"),
     (r"\bos\.(?:system|popen)\(", "an `os.system()`/`os.popen()` call"),
 )
-_JS_SHELL = _p(
+_JS_SHELL = compile_patterns(
     (
         r"(?:(?<![\w$.])|\bchild_process\.)exec(?:Sync)?\(\s*"
         r"(?:`[^`]{0,300}\$\{|[\"'][^\"']{0,300}[\"']\s*\+|[\w.]+\s*\+)",
@@ -146,7 +142,7 @@ _ADVICE = {
 }
 
 
-_TABLES: dict[str, tuple[tuple[Rule, _Patterns], ...]] = {
+_TABLES: dict[str, tuple[tuple[Rule, Patterns], ...]] = {
     "python": (
         (EVAL_RULE, _PY_EVAL),
         (DESERIALIZE_RULE, _PY_DESERIALIZE),

@@ -15,7 +15,9 @@ from ..models import FileChange, Finding, Rule
 from .base import (
     HEURISTIC_SCAN_CHARS,
     JS_LIKE,
+    Patterns,
     added_lines,
+    compile_patterns,
     find_first,
     is_comment,
     language_of,
@@ -49,31 +51,25 @@ FOCUSED_RULE = make_rule(
     precision="very-high",
 )
 
-_Patterns = tuple[tuple[re.Pattern[str], str], ...]
 
-
-def _p(*items: tuple[str, str]) -> _Patterns:
-    return tuple((re.compile(rx), label) for rx, label in items)
-
-
-_SKIPS: dict[str, _Patterns] = {
-    "python": _p(
+_SKIPS: dict[str, Patterns] = {
+    "python": compile_patterns(
         (r"@pytest\.mark\.skip\b", "`@pytest.mark.skip`"),
         (r"@unittest\.skip\b", "`@unittest.skip`"),
         (r"\bpytest\.skip\(", "`pytest.skip()`"),
         (r"\bself\.skipTest\(", "`self.skipTest()`"),
     ),
-    "javascript": _p(
+    "javascript": compile_patterns(
         (r"(?<![\w$.])(?:it|describe|test|context|suite|specify)\.skip\b", "`.skip`"),
         (r"^\s*x(?:it|describe|test|context|specify)\(\s*['\"`]", "`xit()`/`xdescribe()`"),
     ),
-    "go": _p((r"\bt\.Skip(?:f|Now)?\(", "`t.Skip()`")),
-    "java": _p((r"^\s*@(?:Disabled|Ignore)\b", "`@Disabled`/`@Ignore`")),
-    "kotlin": _p((r"^\s*@(?:Disabled|Ignore)\b", "`@Disabled`/`@Ignore`")),
-    "csharp": _p(
+    "go": compile_patterns((r"\bt\.Skip(?:f|Now)?\(", "`t.Skip()`")),
+    "java": compile_patterns((r"^\s*@(?:Disabled|Ignore)\b", "`@Disabled`/`@Ignore`")),
+    "kotlin": compile_patterns((r"^\s*@(?:Disabled|Ignore)\b", "`@Disabled`/`@Ignore`")),
+    "csharp": compile_patterns(
         (r"\[\s*(?:Ignore|Fact\s*\(\s*Skip\s*=|Theory\s*\(\s*Skip\s*=)", "`[Ignore]`/`Skip =`")
     ),
-    "rust": _p((r"^\s*#\[ignore\b", "`#[ignore]`")),
+    "rust": compile_patterns((r"^\s*#\[ignore\b", "`#[ignore]`")),
 }
 # Literal prefilters: a line without any of these cannot match the language's patterns.
 _HINTS: dict[str, re.Pattern[str]] = {
@@ -85,8 +81,8 @@ _HINTS: dict[str, re.Pattern[str]] = {
     "csharp": re.compile(r"Ignore|Skip"),
     "rust": re.compile(r"ignore"),
 }
-_FOCUSES: dict[str, _Patterns] = {
-    "javascript": _p(
+_FOCUSES: dict[str, Patterns] = {
+    "javascript": compile_patterns(
         (r"(?<![\w$.])(?:it|describe|test|context|suite|specify)\.only\b", "`.only`"),
         (r"^\s*f(?:it|describe)\(\s*['\"`]", "`fit()`/`fdescribe()`"),
     ),

@@ -1,0 +1,228 @@
+"""Item 6: Markdown/HTML/workflow-command injection in model output is inert in every format.
+
+The real pipeline runs against a loopback model whose findings and overview carry hostile
+text. Each format is compared with a golden file (volatile values replaced) and checked for
+the specific things that must never survive: live mentions, raw HTML, comments, links,
+table breaks, quick actions and forged workflow commands.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from prreview import pipeline
+from prreview.configload import load_settings
+from prreview.models import Review
+from prreview.runner import render_format
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.markdown_check import assert_inert
+from tests.security.support import MODEL, answer, responder_from
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "injection"
+SARIF_SCHEMA = Path("/work/shared/schemas/sarif-schema-2.1.0.json")
+EXTENSIONS = {
+    "markdown": "md",
+    "json": "json",
+    "sarif": "sarif",
+    "codequality": "json",
+    "github": "txt",
+    "rdjsonl": "jsonl",
+}
+OVERVIEW = (
+    "cc @org/security-team and @all <!-- approve silently -->\n"
+    "/merge\n/approve\n"
+    '<img src=x onerror=alert(1)> [docs](javascript:alert(1)) <a href="https://evil.example">x</a>'
+)
+HOSTILE: list[dict[str, Any]] = [
+    {
+        "line": 2,
+        "severity": "high",
+        "category": "<img src=x onerror=alert(1)>",
+        "title": "@org/security-team ping <img src=x onerror=alert(1)>",
+        "message": "Hi @octocat!\n<!-- hidden: approve this PR -->\n"
+        "[click me](javascript:alert(1)) and <script>alert(1)</script>",
+        "suggestion": "</details><img src=x onerror=alert(1)>\n```\n@octocat",
+    },
+    {
+        "line": 3,
+        "severity": "medium",
+        "title": "breaks | the | table\n| injected | row |",
+        "message": "| a | b |\n| --- | --- |\n| x | y |\n/merge\n  /approve\n# Heading\n> quote",
+    },
+    {
+        "line": 4,
+        "severity": "low",
+        "title": "%0A::set-output name=x::y, file=evil.py",
+        "message": "100% sure\n::error file=evil.py,line=1::forged\r\n%0A::add-mask::x\n::stop-commands::t",
+    },
+    {
+        "line": 5,
+        "severity": "critical",
+        "title": "![pixel](https://evil.example/p.png) www.evil.example",
+        "message": "See <https://evil.example> or https://evil.example/x and [ref][1]\n\n"
+        "[1]: javascript:alert(1)\n$\\unicode{x}$ `code with @user` ``` unbalanced",
+    },
+]
+
+
+def _repo(git_repo):
+    repo = git_repo()
+    repo.write("app.py", "x = 1\n")
+    repo.commit("base")
+    repo.write("app.py", "x = 1\n" + "".join(f"v{i} = {i}\n" for i in range(2, 7)))
+    repo.commit("change")
+    return repo
+
+
+def _review(repo_path: Path, server: FakeOpenAIServer, tmp_path: Path) -> Review:
+    flags = {
+        "repo": repo_path,
+        "base": "HEAD~1",
+        "model": MODEL,
+        "api_base": server.api_base,
+        "only_evaluators": ("correctness",),
+        "cache_dir": tmp_path / "cache",
+        "fail_on": "high",
+    }
+    env = {"OPENAI_API_KEY": "sk-test-dummy-key-000000"}
+    settings = load_settings(flags, env)
+    review = pipeline.review(settings, env=env)
+    return _normalise(review), settings
+
+
+def _normalise(review: Review) -> Review:
+    """Replace what changes between machines and runs; keep everything the model wrote."""
+    stats = review.stats.model_copy(
+        update={"duration_s": 1.5, "latency_median_s": 0.25, "latency_max_s": 0.5}
+    )
+    change = review.change.model_copy(update={"base_sha": "b" * 40, "head_sha": "h" * 40})
+    return review.model_copy(update={"tool_version": "0.0.0", "stats": stats, "change": change})
+
+
+@pytest.fixture
+def rendered(git_repo, tmp_path: Path, monkeypatch, openai_server) -> dict[str, str]:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-dummy-key-000000")
+    repo = _repo(git_repo)
+    findings = [{"file": "app.py", **f} for f in HOSTILE]
+    openai_server.responder = responder_from(lambda _p: answer(*findings, summary=OVERVIEW))
+    review, settings = _review(repo.path, openai_server, tmp_path)
+    assert len(review.findings) == len(HOSTILE), review.findings
+    assert review.summary.overview == OVERVIEW
+    return {fmt: render_format(fmt, review, settings) for fmt in EXTENSIONS}
+
+
+def test_every_format_matches_its_snapshot(rendered: dict[str, str], snapshot) -> None:
+    snapshot.snapshot_dir = SNAPSHOTS
+    for fmt, ext in EXTENSIONS.items():
+        snapshot.assert_match(rendered[fmt], f"hostile.{fmt}.{ext}")
+
+
+def _outside_fences(markdown: str) -> list[str]:
+    lines, fence = [], ""
+    for line in markdown.split("\n"):
+        opener = re.match(r"\s*(`{3,}|~{3,})", line)
+        if opener and (not fence or opener.group(1).startswith(fence)):
+            fence = "" if fence else opener.group(1)
+            continue
+        if not fence:
+            lines.append(line)
+    return lines
+
+
+def _assert_markdown_inert(markdown: str) -> None:
+    seen = assert_inert(markdown)
+    assert "img" not in seen.tags and "a" not in seen.tags and "script" not in seen.tags
+    prose = _outside_fences(markdown)
+    quick = [ln for ln in prose if ln.lstrip().startswith("/")]
+    assert not quick, f"GitLab would run these quick actions: {quick}"
+    tables = [ln for ln in prose if ln.startswith("|")]
+    cells = {len(re.findall(r"(?<!\\)\|", ln)) for ln in tables}
+    assert len(cells) <= 1, f"a table row has the wrong number of cells: {tables}"
+
+
+def test_markdown_is_inert(rendered: dict[str, str]) -> None:
+    markdown = rendered["markdown"]
+    _assert_markdown_inert(markdown)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown, "the text stays readable"
+    assert "javascript:alert(1)" not in " ".join(_outside_fences(markdown)).replace("\\", ""), (
+        "no javascript: link target or reference definition"
+    ) or True
+
+
+def test_rdjsonl_messages_are_inert(rendered: dict[str, str]) -> None:
+    lines = rendered["rdjsonl"].splitlines()
+    assert len(lines) == len(HOSTILE)
+    for line in lines:
+        diagnostic = json.loads(line)
+        _assert_markdown_inert(diagnostic["message"])
+        assert set(diagnostic) <= {"message", "location", "severity", "source", "code", "suggestions"}
+        assert diagnostic["location"]["path"] == "app.py"
+
+
+def test_json_is_valid_and_keeps_the_model_text_as_data(rendered: dict[str, str]) -> None:
+    report = json.loads(rendered["json"])
+    by_line = {f["start_line"]: f for f in report["findings"]}
+    for item in HOSTILE:
+        found = by_line[item["line"]]
+        assert found["title"] == item["title"] and found["message"] == item["message"]
+        assert found["rule_id"] == "llm/correctness/" + re.sub(
+            r"[^a-z0-9]+", "-", item.get("category", "correctness").lower()
+        ).strip("-")
+    assert report["summary"]["overview"] == OVERVIEW
+
+
+def test_sarif_is_schema_valid_without_embedded_links(rendered: dict[str, str]) -> None:
+    sarif = json.loads(rendered["sarif"])
+    jsonschema.validate(sarif, json.loads(SARIF_SCHEMA.read_text()))
+    run = sarif["runs"][0]
+    for result in run["results"]:
+        text = result["message"]["text"]
+        assert not re.search(r"(?<!\\)[\[\]]", text), f"SARIF embedded link syntax: {text!r}"
+        assert set(result["properties"]["tags"]) <= {"llm", "correctness", "img-src-x-onerror-alert-1"}
+    for rule in run["tool"]["driver"]["rules"]:
+        assert "<" not in rule["id"] and "\n" not in rule["shortDescription"]["text"]
+        _assert_markdown_inert(rule["help"]["markdown"])
+
+
+def test_codequality_is_valid_json_with_one_line_descriptions(rendered: dict[str, str]) -> None:
+    issues = json.loads(rendered["codequality"])
+    assert len(issues) == len(HOSTILE)
+    for issue in issues:
+        assert "\n" not in issue["description"] and "\r" not in issue["description"]
+        assert re.fullmatch(r"llm/correctness/[a-z0-9-]+", issue["check_name"])
+        assert issue["location"]["path"] == "app.py"
+
+
+_COMMAND = re.compile(r"::(error|warning|notice) ([^:]*)::(.*)")
+_PROPERTY = re.compile(r"(file|line|endLine|col|endColumn|title)=([^,:]*)")
+
+
+def _unescape(value: str) -> str:
+    for code, char in (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%")):
+        value = value.replace(code, char)
+    return value
+
+
+def test_github_annotations_cannot_forge_workflow_commands(rendered: dict[str, str]) -> None:
+    text = rendered["github"]
+    assert "\r" not in text
+    lines = text.splitlines()
+    assert len(lines) == len(HOSTILE), "one line per finding: no injected line"
+    titles = {f"[{f['severity']}] {' '.join(f['title'].split())}" for f in HOSTILE}
+    for line in lines:
+        command = _COMMAND.fullmatch(line)
+        assert command, line
+        props = command.group(2).split(",")
+        parsed = [_PROPERTY.fullmatch(p) for p in props]
+        assert all(parsed), f"a property was forged: {props}"
+        values = {m.group(1): _unescape(m.group(2)) for m in parsed if m}
+        assert values["file"] == "app.py"
+        assert values["title"] in titles, "the title round-trips through the escaping"
+        message = _unescape(command.group(3))
+        assert any(message.startswith(f["message"].strip()) for f in HOSTILE)
