@@ -22,6 +22,7 @@ import logging
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -256,6 +257,24 @@ def _litellm() -> ModuleType:
     if hasattr(litellm, "telemetry"):
         litellm.telemetry = False
     return litellm
+
+
+def prefetch() -> threading.Thread:
+    """Import litellm on a background thread, overlapping git reads and planning.
+
+    The caller only does this when requests are certain to miss the cache, so a fully
+    cached run still never imports litellm.
+    """
+
+    def work() -> None:
+        try:
+            getattr(_litellm(), "acompletion", None)
+        except ImportError:  # the engine raises it again, with context, when it needs litellm
+            return
+
+    thread = threading.Thread(target=work, name="prreview-litellm-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def _set_log_level(verbose: bool) -> None:

@@ -247,5 +247,15 @@ def _engine(settings: Settings, deadline_at: float | None, observer: Observer) -
     return Engine(config, cache, progress_printer(observer, settings.ci))
 
 
+def cache_is_cold(settings: Settings) -> bool:
+    """True when no model answer can come from the cache (disabled, or never written)."""
+    from .cache import default_cache_dir
+
+    if settings.no_cache:
+        return True
+    directory = Path(settings.cache_dir or default_cache_dir(Path(settings.repo)))
+    return not (directory / "cache.db").exists()
+
+
 def deadline_from(settings: Settings, started: float) -> float | None:
     return None if settings.deadline is None else started + settings.deadline

