@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
 # The console script may be a pyenv shim (a bash script); calling main() directly measures
 # prreview itself. The atexit hook reports whether litellm was ever imported.
 RUNNER = (
@@ -46,6 +48,8 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     drop = ("PRREVIEW_", "GITHUB_", "GITLAB_", "CI_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop) and k != "CI"}
     env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    # Measure this checkout, whatever `pip install -e` points at.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
     env.update(extra or {})
     return env
 

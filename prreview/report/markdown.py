@@ -8,6 +8,7 @@ and saying so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ..gate import tripping_findings
@@ -264,8 +265,11 @@ def _notes(review: Review) -> str:
 
 
 def _footer(review: Review) -> str:
-    version = escape.md_inline(review.tool_version or "unknown version")
-    return f"_prreview {version} · report schema {escape.md_inline(review.schema_version)}_"
+    version, schema = review.tool_version or "unknown version", review.schema_version
+    plain = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
+    version = version if plain.fullmatch(version) else escape.md_inline(version)
+    schema = schema if plain.fullmatch(schema) else escape.md_inline(schema)
+    return f"_prreview {version} · report schema {schema}_"
 
 
 def _hard_cut(text: str, max_chars: int) -> str:
