@@ -180,7 +180,14 @@ def test_rdjsonl_messages_are_inert(rendered: dict[str, str]) -> None:
     for line in lines:
         diagnostic = json.loads(line)
         _assert_markdown_inert(diagnostic["message"])
-        assert set(diagnostic) <= {"message", "location", "severity", "source", "code", "suggestions"}
+        assert set(diagnostic) <= {
+            "message",
+            "location",
+            "severity",
+            "source",
+            "code",
+            "suggestions",
+        }
         assert diagnostic["location"]["path"] == "app.py"
 
 
