@@ -15,18 +15,15 @@ without one.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import functools
 import json
 import logging
 import os
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any, Literal
 
@@ -35,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from . import tokens
 from .cache import Cache, key_for
 from .errors import AuthError, UsageError
+from .llm_errors import Failure, classify, retry_after, scrub
 
 log = logging.getLogger(__name__)
 
@@ -138,96 +136,6 @@ class _Run:
 
 
 # --------------------------------------------------------------------------- errors
-
-_SECRET_ENV_NAME = re.compile(r"API_KEY|TOKEN|SECRET|PASSWORD|ACCESS_KEY|CREDENTIALS", re.I)
-_SECRET_PATTERNS = (
-    re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]+"),
-    re.compile(r"(?i)\b(api[_-]?key|token|secret|password)([\"']?\s*[:=]\s*[\"']?)[^\s\"'&,;]+"),
-)
-_CONTEXT_HINT = re.compile(
-    r"context[ _-]?length|context window|maximum context|prompt is too long|too many tokens", re.I
-)
-_LITELLM_PREFIX = re.compile(r"^(?:(?:litellm\.)?[A-Za-z]*(?:Error|Exception|Timeout)\s*[:-]\s*)+")
-_RETRY_STATUS = frozenset({408, 409, 425, 429})
-_TRANSPORT_ERRORS = (TimeoutError, asyncio.TimeoutError, ConnectionError)
-"""Raised by the transport when a provider SDK does not wrap them."""
-FailureKind = Literal["retry", "context_length", "auth", "usage"]
-
-
-def scrub(text: str) -> str:
-    """Remove anything that looks like a credential, and every secret env var's value."""
-    for name, value in os.environ.items():
-        if len(value) >= 8 and _SECRET_ENV_NAME.search(name):
-            text = text.replace(value, "***")
-    text = _SECRET_PATTERNS[0].sub("sk-***", text)
-    text = _SECRET_PATTERNS[1].sub("Bearer ***", text)
-    return _SECRET_PATTERNS[2].sub(r"\1\2***", text)
-
-
-@dataclass(frozen=True)
-class _Failure:
-    kind: FailureKind
-    status: int | None
-    detail: str
-
-
-def _classify(llm: ModuleType, exc: BaseException) -> _Failure | None:
-    """What a provider error means for us; None for errors that are not the provider's."""
-    status = getattr(exc, "status_code", None)
-    status = status if isinstance(status, int) else None
-    message = _LITELLM_PREFIX.sub("", str(getattr(exc, "message", "") or exc))
-    detail = scrub(f"{f'HTTP {status}' if status else type(exc).__name__}: {message}"[:500])
-    kind: FailureKind
-    if isinstance(exc, llm.ContextWindowExceededError) or (
-        status == 400
-        and (
-            getattr(exc, "code", None) == "context_length_exceeded" or _CONTEXT_HINT.search(message)
-        )
-    ):
-        kind = "context_length"
-    elif status in (401, 403):
-        kind = "auth"
-    elif (
-        isinstance(exc, (llm.Timeout, llm.APIConnectionError, _TRANSPORT_ERRORS))
-        or status in _RETRY_STATUS
-        or (status is not None and status >= 500)
-    ):
-        kind = "retry"
-    elif status is not None and 400 <= status < 500:
-        kind = "usage"
-    else:
-        return None
-    return _Failure(kind, status, detail)
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    """Seconds from a Retry-After (or retry-after-ms) header: delta-seconds or an HTTP date."""
-    headers = getattr(exc, "litellm_response_headers", None) or getattr(
-        getattr(exc, "response", None), "headers", None
-    )
-    if not headers:
-        return None
-    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-    if "retry-after-ms" in lowered:
-        try:
-            return max(0.0, float(lowered["retry-after-ms"]) / 1000)
-        except ValueError:
-            pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _provider(model: str) -> tuple[str, str | None]:
@@ -459,7 +367,7 @@ class Engine:
             try:
                 response = await _litellm().acompletion(**self._call_args(req, model))
             except Exception as exc:
-                failure = _classify(_litellm(), exc)
+                failure = classify(_litellm(), exc)
                 if failure is None:
                     raise
                 if failure.kind != "retry":
@@ -471,7 +379,7 @@ class Engine:
             return self._account(run, req, model, response, attempts[0])
         return reason
 
-    def _fatal(self, req: ChatRequest, model: str, failure: _Failure, attempts: int) -> ChatResult:
+    def _fatal(self, req: ChatRequest, model: str, failure: Failure, attempts: int) -> ChatResult:
         if failure.kind == "context_length":
             return _failed(req, "context_length", failure.detail, attempts, model)
         provider, env_var = _provider(model)
@@ -495,7 +403,7 @@ class Engine:
 
     def _backoff(self, retry: int, exc: BaseException) -> float:
         cfg = self.config
-        wait = _retry_after(exc)
+        wait = retry_after(exc)
         if wait is not None:
             return min(wait, cfg.retry_after_cap)
         return self._rng.uniform(0.0, min(cfg.backoff_max, cfg.backoff_base * 2**retry))
