@@ -38,6 +38,8 @@ _JS_DEFS: dict[str, DefKind] = {
 _JS_PATTERNS = """
 (variable_declarator
   value: [(arrow_function) (function_expression) (generator_function) (class)]) @def
+(assignment_expression
+  right: [(arrow_function) (function_expression) (generator_function) (class)]) @def
 (program [(lexical_declaration (variable_declarator) @def)
           (variable_declaration (variable_declarator) @def)
           (export_statement (lexical_declaration (variable_declarator) @def))])
@@ -266,7 +268,7 @@ _EXTENSIONS = {
 
 WRAPPERS = frozenset(
     {"decorated_definition", "template_declaration", "export_statement", "lexical_declaration"}
-    | {"variable_declaration"}
+    | {"variable_declaration", "expression_statement"}
 )
 """Nodes whose start is the start of the definition they wrap (decorators, templates)."""
 

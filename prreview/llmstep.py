@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
-from .errors import BudgetError
+from .errors import BudgetError, Terminated
 from .evaluators import EvaluatorSpec, resolve_evaluators, routes
 from .evaluators.llm import (
     Context,
@@ -29,6 +29,7 @@ from .plan import Plan, PlanConfig, parse_shard, plan_units, risk_key, shard_uni
 
 Observer = Callable[[str], None]
 DEFAULT_UNIT_TOKENS = 12_000
+TERMINATED = "terminated by SIGTERM before the model calls finished"
 SYSTEM_RESERVE = 1_500
 
 
@@ -198,7 +199,13 @@ def run_llm(
         return out, len(refs)
     engine = _engine(settings, deadline_at, observer)
     ctx = Context(settings, changes, analysis.context, cfg, count, _lines_of(analysis), observer)
-    run_jobs(jobs, engine, ctx, out, extra=summary)
+    try:
+        run_jobs(jobs, engine, ctx, out, extra=summary)
+    except Terminated:
+        # Keep what finished: the pipeline still writes an (incomplete) report, then the CLI
+        # exits 143. A second SIGTERM while writing ends the process at once.
+        out.failed.append("terminated by SIGTERM")
+        out.incomplete_reason = TERMINATED
     return out, len(refs)
 
 

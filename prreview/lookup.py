@@ -34,6 +34,10 @@ _DEFINERS = [
     re.compile(r"^\s*([A-Z][A-Z0-9_]*)\s*(?::[^=]*)?=(?!=)"),
     re.compile(r"\b(?:final|const|readonly)\s+(?:[\w<>\[\],.?]+\s+)*" + _NAME + r"\s*="),
     re.compile(r"^\s*" + _NAME + r"\s*=\s*(?:async\s*)?(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*=>"),
+    re.compile(
+        r"^\s*(?:[A-Za-z_$][\w$]*\.)+" + _NAME + r"\s*=\s*(?:async\b\s*)?"
+        r"(?:function\b|class\b|\([^)]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)"
+    ),
 ]
 _TYPED_CALLABLE = re.compile(r"^\s*((?:[\w:<>,\[\]*&]+\s+)+)[*&]*(?:\w+::)*([A-Za-z_~]\w*)\s*\(")
 _METHOD_BLOCK = re.compile(

@@ -150,9 +150,24 @@ def _js_declarator(node: Node) -> Found | None:
         return ("function", name, None, "")
     if value is not None and value.type == "class":
         return ("class", name, None, "")
+    if _is_require(value):
+        return None  # an import: the definition is in the module it names
     # Other declarators only count at the top level (the query makes sure of that).
     keyword = _text(node.parent).split(None, 1)[0] if node.parent is not None else ""
     return ("constant" if keyword == "const" else "other", name, None, "")
+
+
+def _is_require(value: Node | None) -> bool:
+    while value is not None and value.type in ("await_expression", "member_expression"):
+        value = value.named_children[0] if value.named_children else None
+    if value is None or value.type != "call_expression":
+        return False
+    callee = value.child_by_field_name("function")
+    return (
+        callee is not None
+        and callee.type in ("import", "identifier")
+        and (callee.type == "import" or _text(callee) == "require")
+    )
 
 
 def _js_field(node: Node) -> Found | None:
@@ -161,6 +176,39 @@ def _js_field(node: Node) -> Found | None:
     if name and value is not None and value.type in _JS_FUNCTIONS:
         return ("function", name, None, "")
     return None
+
+
+def _js_assignment(node: Node) -> Found | None:
+    """`a.b = function ...`, `A.prototype.m = ...`, `exports.f = ...`, `module.exports = ...`."""
+    right = node.child_by_field_name("right")
+    path = _member_path(node.child_by_field_name("left"))
+    if right is None or not path:
+        return None
+    kind = "class" if right.type == "class" else "function"
+    if path in (["exports"], ["module", "exports"]):
+        own = _text(right.child_by_field_name("name"))
+        return (kind, own, None, "") if own else None
+    if path[:2] == ["module", "exports"]:
+        path = path[1:]
+    owner = [p for p in path[:-1] if p not in ("prototype", "this", "exports")]
+    if kind == "function" and "prototype" in path[:-1]:
+        kind = "method"
+    prefix = ".".join(owner)
+    return (kind, path[-1], ".".join([*owner, path[-1]]), prefix)
+
+
+def _member_path(node: Node | None) -> list[str]:
+    """["a", "b", "c"] for `a.b.c` (identifiers, `this` and plain properties only)."""
+    parts: list[str] = []
+    while node is not None and node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        if prop is None or prop.type != "property_identifier":
+            return []
+        parts.append(_text(prop))
+        node = node.child_by_field_name("object")
+    if node is None or node.type not in ("identifier", "this"):
+        return []
+    return [_text(node), *reversed(parts)]
 
 
 def _go_method(node: Node) -> Found | None:
@@ -277,6 +325,7 @@ _SPECIAL: dict[tuple[str, str], Callable[[Node], Found | None]] = {
     ("php", "const_element"): _php_const,
     ("*", "variable_declarator"): _js_declarator,
     ("*", "field_definition"): _js_field,
+    ("*", "assignment_expression"): _js_assignment,
     ("*", "public_field_definition"): _js_field,
     ("go", "method_declaration"): _go_method,
     ("go", "const_spec"): _go_spec,

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .config import Settings
+from .errors import EXIT_TERMINATED
+from .llmstep import TERMINATED
 from .models import Review
 
 Err = Callable[[str], None]
@@ -68,4 +70,6 @@ def run_review(settings: Settings, env: Mapping[str, str], err: Err) -> int:
     for note in review.notes:
         err(f"prreview: {note}")
     err(describe(review))
+    if review.incomplete_reason == TERMINATED:
+        return EXIT_TERMINATED
     return gate.exit_code(review)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
-from tree_sitter import QueryCursor
+from tree_sitter import Node, QueryCursor
 
 from prreview import grammars
 from prreview.models import DiffLine, FileChange, Symbol, SymbolChange
@@ -17,6 +17,7 @@ from prreview.outline import Definition, extract_definitions
 __all__ = [
     "Definition",
     "IdentifierUse",
+    "bound_names",
     "changed_modules",
     "changed_symbols",
     "extract_definitions",
@@ -246,3 +247,104 @@ def _regex_uses(text: str, wanted: list[int] | None, stop: frozenset[str]) -> li
 def identifiers_in(text: str, language: str | None) -> list[str]:
     """Distinct identifiers used in a line or snippet, in first-use order."""
     return list(dict.fromkeys(use.name for use in identifier_uses(text, language)))
+
+
+_PARAMETER_FIELDS = ("parameters", "parameter", "receiver", "result")
+_NOT_BINDING_FIELDS = frozenset({"type", "value", "default_value", "right", "return_type"})
+_BINDING_TYPES = frozenset({"identifier", "shorthand_property_identifier_pattern"})
+_LOCALS = {
+    "variable_declarator": "name",
+    "init_declarator": "declarator",
+    "let_declaration": "pattern",
+    "short_var_declaration": "left",
+    "var_spec": "name",
+    "assignment": "left",
+}
+_MAX_SCOPE_NODES = 20000
+
+
+def bound_names(
+    text: str, language: str | None, lines: Iterable[int], path: str = ""
+) -> frozenset[str] | None:
+    """Parameters and local variables of the functions enclosing `lines` (1-based).
+
+    Such names are defined right there, so looking them up elsewhere finds namesakes.
+    None when no grammar reads the file.
+    """
+    key = grammars.normalize_language(language) or grammars.language_for_path(path)
+    if key is None:
+        return None
+    root = grammars.parse(key, text.encode("utf-8", "surrogatepass")).root_node
+    rows = text.split("\n")
+    scopes: dict[int, Node] = {}
+    for line in sorted(set(lines)):
+        if not 1 <= line <= len(rows):
+            continue
+        row = rows[line - 1]
+        column = len(row[: len(row) - len(row.lstrip())].encode("utf-8", "surrogatepass"))
+        node: Node | None = root.descendant_for_point_range((line - 1, column), (line - 1, column))
+        while node is not None and node.id not in scopes:
+            if _parameter_lists(node):
+                scopes[node.id] = node
+            node = node.parent
+    names: set[str] = set()
+    for scope in scopes.values():
+        for params in _parameter_lists(scope):
+            names |= _binding_names(params)
+        names |= _local_names(scope)
+    return frozenset(names)
+
+
+def _parameter_lists(node: Node) -> list[Node]:
+    found = [c for f in _PARAMETER_FIELDS if (c := node.child_by_field_name(f)) is not None]
+    declarator = (
+        node.child_by_field_name("declarator") if node.type == "function_definition" else None
+    )
+    while declarator is not None and not found:  # C and C++ keep parameters in the declarator
+        params = declarator.child_by_field_name("parameters")
+        found = [params] if params is not None else []
+        declarator = declarator.child_by_field_name("declarator")
+    return found
+
+
+def _binding_names(node: Node) -> set[str]:
+    """Identifiers a parameter list or pattern binds (not its types or default values)."""
+    if node.type in _BINDING_TYPES:
+        return {_node_text(node)}
+    names: set[str] = set()
+    for index, child in enumerate(node.children):
+        field = node.field_name_for_child(index)
+        if child.is_named and (field not in _NOT_BINDING_FIELDS or node.type == "pair_pattern"):
+            names |= _binding_names(child)
+    return names
+
+
+def _local_names(scope: Node) -> set[str]:
+    """Names declared in the scope's body, nested functions included (cheap and close enough)."""
+    names: set[str] = set()
+    pending = [scope]
+    for _ in range(_MAX_SCOPE_NODES):
+        if not pending:
+            break
+        node = pending.pop()
+        field = _LOCALS.get(node.type)
+        target = node.child_by_field_name(field) if field else None
+        if target is not None:
+            names |= _direct_bindings(target)
+        pending.extend(node.named_children)
+    return names
+
+
+def _direct_bindings(node: Node) -> set[str]:
+    """`a`, or the `a, b` of `a, b = ...`; not the `x` of `self.x = ...`."""
+    if node.type in _BINDING_TYPES:
+        return {_node_text(node)}
+    if node.type in ("pattern_list", "tuple_pattern", "expression_list", "array_pattern"):
+        return {_node_text(c) for c in node.named_children if c.type in _BINDING_TYPES}
+    if node.type in ("object_pattern", "pointer_declarator", "mutable_specifier"):
+        return _binding_names(node)
+    return set()
+
+
+def _node_text(node: Node) -> str:
+    return node.text.decode("utf-8", "replace") if node.text else ""

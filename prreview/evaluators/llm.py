@@ -254,8 +254,13 @@ def run_jobs(
                 )
                 next_jobs.extend(_split(job, ctx, out, why))
             elif result.error:
-                out.failed.append(
-                    f"{job.unit.id}/{job.spec.name}: {result.error_detail or result.error}"
+                detail = result.error_detail or result.error
+                out.failed.append(f"{job.unit.id}/{job.spec.name}: {detail}")
+                out.skipped.extend(
+                    SkippedItem(
+                        kind="unit", path=p, reason=f"model call failed ({job.spec.name}): {detail}"
+                    )
+                    for p in job.unit.paths
                 )
                 if result.error in {"deadline", "budget"} and out.incomplete_reason is None:
                     out.incomplete_reason = f"{result.error} reached"

@@ -119,7 +119,7 @@ def _md_line(line: str, *, in_table: bool = False) -> str:
 
 def _block_start(line: str) -> str:
     """Make an escaped line unable to start a block (list, heading, quote, setext, table)."""
-    if line[:1] in {"-", "+", "=", "#"}:
+    if line[:1] in {"-", "+", "=", "#", "/"}:  # "/": a GitLab quick action (/merge)
         return "\\" + line
     ordered = _LIST_ORDERED.match(line)
     if ordered:

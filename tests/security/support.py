@@ -51,7 +51,7 @@ def run_subprocess(
         [
             sys.executable,
             "-c",
-            "import sys; from prreview.cli import main; main(sys.argv[1:])",
+            "import sys; from prreview.cli import main; sys.exit(main(sys.argv[1:]))",
             *args,
         ],
         capture_output=True,

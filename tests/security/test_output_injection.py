@@ -160,11 +160,6 @@ def _quick_actions(markdown: str) -> list[str]:
     return [ln for ln in _outside_fences(markdown) if ln.lstrip().startswith("/")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: escape._block_start leaves a line-leading '/' (GitLab quick action) live in "
-    "the markdown and rdjsonl formats; only publish/ defuses it",
-)
 @pytest.mark.parametrize("fmt", ["markdown", "rdjsonl"])
 def test_no_line_starts_a_gitlab_quick_action(rendered: dict[str, str], fmt: str) -> None:
     texts = [rendered["markdown"]]
