@@ -27,7 +27,7 @@ from prreview.related import (
     module_stem,
     split_lines,
 )
-from prreview.symbols import bound_names, identifier_uses
+from prreview.symbols import bound_names, identifier_uses, module_bindings
 
 Hit = tuple[str, int, str]
 """(path, line, text) of one grep match."""
@@ -378,7 +378,7 @@ def _ranked_words(
     params = bound_names(new_text, file.language, added, file.path)
     ranges = [(a, b) for a, b in visible if b - a < 2000]
     bound = _bound_names(lines, ranges, signatures=params is None) | (params or frozenset())
-    skip = bound | _module_bindings(lines) | {s.name for s in symbols}
+    skip = bound | module_bindings(lines) | {s.name for s in symbols}
     best: dict[str, tuple[int, int]] = {}
     for index, use in enumerate(uses):
         if use.name in skip:
@@ -402,29 +402,3 @@ def _bound_names(lines: list[str], ranges: list[tuple[int, int]], signatures: bo
                 for match in pattern.finditer(line):
                     bound |= {n.strip() for n in match.group(1).split(",")}
     return bound
-
-
-_MODULE_BINDINGS = [
-    re.compile(r"(?:\b(?:var|let|const)\s+|,\s*)([A-Za-z_$][\w$]*)\s*=\s*require\s*\(\s*['\"`]"),
-    re.compile(r"\bimport\s+\*\s+as\s+([A-Za-z_$][\w$]*)"),
-]
-_PY_IMPORT = re.compile(r"^\s*import\s+([\w., \t]+?)\s*(?:#.*)?$")
-
-
-def _module_bindings(lines: list[str]) -> set[str]:
-    """Names this file binds to a whole module (`var path = require('path')`, `import os`):
-    definitions elsewhere with the same name are namesakes, not what the file uses."""
-    names: set[str] = set()
-    for line in lines:
-        if "require" not in line and "import" not in line:
-            continue
-        for pattern in _MODULE_BINDINGS:
-            names |= {m.group(1) for m in pattern.finditer(line)}
-        match = _PY_IMPORT.match(line)
-        for part in match.group(1).split(",") if match else []:
-            words = part.split()
-            if len(words) == 3 and words[1] == "as":
-                names.add(words[2])
-            elif len(words) == 1:
-                names.add(words[0].split(".")[0])
-    return names

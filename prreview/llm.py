@@ -177,6 +177,8 @@ def prefetch() -> threading.Thread:
     def work() -> None:
         try:
             getattr(_litellm(), "acompletion", None)
+            # The OpenAI client imports its chat resources on the first call (~0.7 s).
+            import openai.resources.chat  # noqa: F401
         except ImportError:  # the engine raises it again, with context, when it needs litellm
             return
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import BudgetError, Terminated
-from .evaluators import EvaluatorSpec, resolve_evaluators, routes
+from .evaluators import EvaluatorSpec, routes
 from .evaluators.llm import (
     Context,
     Job,
@@ -156,7 +156,7 @@ def run_llm(
     settings: Settings,
     changes: ChangeSet,
     analysis: Analysis,
-    read_trusted: Callable[[str], str | None],
+    specs: Sequence[EvaluatorSpec],
     observer: Observer,
     deadline_at: float | None,
 ) -> tuple[Outcome, int]:
@@ -165,7 +165,6 @@ def run_llm(
 
     model = settings.model or ""
     count = lambda text: tokens.count_tokens(text, model)  # noqa: E731
-    specs = resolve_evaluators(settings, read_trusted)
     cfg = PlanConfig(unit_tokens=unit_budget(settings, model))
     out = Outcome()
     jobs: list[Job] = []

@@ -215,16 +215,7 @@ def review(
         llm = None
         symbols: dict[str, list[Symbol]] = {}
         if settings.model:
-            analysis = llmstep.analyse(changes, head, base)
-            symbols = analysis.symbols
-            llm, _planned = llmstep.run_llm(
-                settings,
-                changes,
-                analysis,
-                _trusted_reader(settings, changes, environ),
-                notify,
-                llmstep.deadline_from(settings, started),
-            )
+            llm, symbols = _model_half(settings, changes, head, base, environ, notify, started)
             raw.extend(f for samples in llm.samples.values() for f in vote(samples))
         findings, filtered, suppressed = _postprocess(raw, settings, changes, read_line)
     findings = merge_findings(findings)
@@ -248,6 +239,32 @@ def review(
         note = f"incremental review since {settings.since}: {carried} earlier finding(s) carried forward"
         review = review.model_copy(update={"notes": (*review.notes, note)})
     return review
+
+
+def _model_half(
+    settings: Settings,
+    changes: ChangeSet,
+    head: Any,
+    base: Any,
+    env: Mapping[str, str],
+    notify: Observer,
+    started: float,
+) -> tuple[Any, dict[str, list[Symbol]]]:
+    """The LLM evaluators, or their memoised outcome for an identical re-run."""
+    from . import llmstep, runcache
+    from .evaluators import resolve_evaluators
+
+    specs = resolve_evaluators(settings, _trusted_reader(settings, changes, env))
+    key = runcache.run_key(settings, changes, specs)
+    memo = runcache.load(settings, key)
+    if memo is not None:
+        notify("prreview: identical to an earlier run: model outcome taken from the cache")
+        return memo
+    analysis = llmstep.analyse(changes, head, base)
+    deadline = llmstep.deadline_from(settings, started)
+    llm, _planned = llmstep.run_llm(settings, changes, analysis, specs, notify, deadline)
+    runcache.store(settings, key, llm, analysis.symbols)
+    return llm, analysis.symbols
 
 
 def assemble(

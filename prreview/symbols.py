@@ -23,6 +23,7 @@ __all__ = [
     "extract_definitions",
     "identifier_uses",
     "identifiers_in",
+    "module_bindings",
 ]
 
 _Key = tuple[str, int]
@@ -348,3 +349,29 @@ def _direct_bindings(node: Node) -> set[str]:
 
 def _node_text(node: Node) -> str:
     return node.text.decode("utf-8", "replace") if node.text else ""
+
+
+_MODULE_BINDINGS = [
+    re.compile(r"(?:\b(?:var|let|const)\s+|,\s*)([A-Za-z_$][\w$]*)\s*=\s*require\s*\(\s*['\"`]"),
+    re.compile(r"\bimport\s+\*\s+as\s+([A-Za-z_$][\w$]*)"),
+]
+_PY_IMPORT = re.compile(r"^\s*import\s+([\w., \t]+?)\s*(?:#.*)?$")
+
+
+def module_bindings(lines: list[str]) -> set[str]:
+    """Names this file binds to a whole module (`var path = require('path')`, `import os`):
+    definitions elsewhere with the same name are namesakes, not what the file uses."""
+    names: set[str] = set()
+    for line in lines:
+        if "require" not in line and "import" not in line:
+            continue
+        for pattern in _MODULE_BINDINGS:
+            names |= {m.group(1) for m in pattern.finditer(line)}
+        match = _PY_IMPORT.match(line)
+        for part in match.group(1).split(",") if match else []:
+            words = part.split()
+            if len(words) == 3 and words[1] == "as":
+                names.add(words[2])
+            elif len(words) == 1:
+                names.add(words[0].split(".")[0])
+    return names

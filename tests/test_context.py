@@ -394,3 +394,94 @@ def test_word_budget_limits_greps() -> None:
     snippets = _billing_context(nothing, ContextLimits(max_total_words=0))
     assert nothing.grep_calls == []
     assert [s.path for s in snippets if s.kind == "test"] == ["tests/test_billing.py"]
+
+
+def _js_context(tree: DictTree, path: str, old: str, new: str) -> list[Snippet]:
+    change = make_change(path, old, new, "javascript")
+    return gather_context(
+        change, old_text=old, new_text=new, head=tree, symbols=changed_symbols(change, old, new)
+    )
+
+
+SERVER_OLD = _src(
+    """
+    var path = require('path');
+    var app = exports = module.exports = {};
+
+    app.mount = function mount(path, handler) {
+      var target;
+      if (handler && handler.listen) {
+        target = handler;
+        target.root = normalize(handler);
+      }
+      return this;
+    };
+    """
+)
+SERVER_NEW = SERVER_OLD.replace(
+    "target.root = normalize(handler);", "target.root = path || handler.base;"
+)
+
+
+def test_assigned_function_is_the_enclosing_context_and_its_parameters_are_not_looked_up() -> None:
+    tree = DictTree(
+        {
+            "lib/server.js": SERVER_NEW,
+            "lib/view.js": "var path = require('path');\nexports.x = 1;\n",
+            "lib/paths.js": "function path(parts) {\n  return parts.join('/');\n}\n",
+            "lib/target.js": "function target() {\n  return 1;\n}\n",
+            "lib/handler.js": "function handler() {\n  return 1;\n}\n",
+        }
+    )
+    snippets = _js_context(tree, "lib/server.js", SERVER_OLD, SERVER_NEW)
+    (enclosing,) = _kinds(snippets, "enclosing")
+    assert enclosing.label == "function app.mount (modified)"
+    assert (enclosing.start_line, enclosing.end_line) == (4, 11)
+    assert "var target;" in enclosing.text
+    assert _kinds(snippets, "definition") == []
+
+
+def test_names_bound_to_modules_are_not_looked_up() -> None:
+    old = "var fs = require('fs');\nvar helpers = require('./helpers');\n\nexports.x = 1;\n"
+    new = old.replace("exports.x = 1;", "exports.x = fs.read(helpers.pick(Config));")
+    tree = DictTree(
+        {
+            "lib/io.js": new,
+            "lib/fake.js": "function fs() {\n  return 0;\n}\n",
+            "lib/other.js": "var helpers = require('./helpers');\n",
+            "lib/config.js": "var Config = require('./defaults');\nclass Config {}\n",
+        }
+    )
+    definitions = _kinds(_js_context(tree, "lib/io.js", old, new), "definition")
+    assert [(d.path, d.text) for d in definitions] == [("lib/config.js", "class Config {}")]
+    py_old = "import os.path\nimport json as j\n\n\nX = 1\n"
+    py_new = py_old.replace("X = 1", "X = os.sep + j.dumps(1)")
+    py_tree = DictTree(
+        {"app/x.py": py_new, "app/y.py": "def os():\n    pass\n\n\ndef j():\n    pass\n"}
+    )
+    change = make_change("app/x.py", py_old, py_new, "python")
+    py = gather_context(
+        change,
+        old_text=py_old,
+        new_text=py_new,
+        head=py_tree,
+        symbols=changed_symbols(change, py_old, py_new),
+    )
+    assert _kinds(py, "definition") == []
+
+
+def test_functions_assigned_to_exports_and_prototypes_are_found_by_name() -> None:
+    old = "var view = require('./view');\n\nfunction show(page) {\n  return page;\n}\n"
+    new = old.replace("  return page;", "  return view.render(page).pad();")
+    tree = DictTree(
+        {
+            "lib/show.js": new,
+            "lib/view.js": "// Renders a page.\nexports.render = function (page) {\n  return page;\n};\n",
+            "lib/text.js": "Text.prototype.pad = function pad() {\n  return this;\n};\n",
+        }
+    )
+    definitions = _kinds(_js_context(tree, "lib/show.js", old, new), "definition")
+    assert [(d.path, d.start_line, d.end_line, d.label) for d in definitions] == [
+        ("lib/view.js", 1, 4, "definition of function render"),
+        ("lib/text.js", 1, 3, "definition of pad: method Text.pad"),
+    ]

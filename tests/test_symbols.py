@@ -6,6 +6,7 @@ import pytest
 
 from prreview.symbols import (
     Definition,
+    bound_names,
     changed_modules,
     changed_symbols,
     extract_definitions,
@@ -462,3 +463,76 @@ def test_prose_and_data_have_no_definitions() -> None:
     assert [(s.kind, s.name) for s in changed_symbols(change, "# Guide\n", doc)] == [
         ("module", "guide.md")
     ]
+
+
+def test_javascript_functions_assigned_to_properties_are_definitions() -> None:
+    text = """
+        var fs = require('fs');
+        var mod = require('./mod').inner;
+        var app = exports = module.exports = {};
+
+        // Registers a handler.
+        app.on = function on(event, fn) {
+          function wrap() {}
+          return wrap;
+        };
+        Queue.prototype.drain = function (limit) {
+          return limit;
+        };
+        exports.parse = async (text) => text;
+        module.exports.render = function () {};
+        module.exports = function createServer() {};
+        exports.Model = class {};
+        handlers[key] = function () {};
+        """
+    assert _outline(text, "javascript", "lib/app.js") == {
+        ("other", "app", 3, 3),
+        ("function", "app.on", 5, 9),
+        ("function", "app.on.wrap", 7, 7),
+        ("method", "Queue.drain", 10, 12),
+        ("function", "parse", 13, 13),
+        ("function", "render", 14, 14),
+        ("function", "createServer", 15, 15),
+        ("class", "Model", 16, 16),
+    }
+    ts = "export const api = {};\napi.get = (url: string): string => url;\n"
+    assert _outline(ts, "typescript", "src/api.ts") == {
+        ("constant", "api", 1, 1),
+        ("function", "api.get", 2, 2),
+    }
+
+
+def test_a_change_inside_an_assigned_function_touches_it() -> None:
+    old = "var app = {};\napp.use = function use(path, fn) {\n  return path;\n};\n"
+    new = old.replace("return path;", "return fn;")
+    change = make_change("lib/app.js", old, new, "javascript")
+    (symbol,) = changed_symbols(change, old, new)
+    assert (symbol.kind, symbol.name, symbol.qualified_name) == ("function", "use", "app.use")
+    assert (symbol.new_start, symbol.new_end) == (2, 4)
+
+
+def test_bound_names_are_parameters_and_locals_of_the_enclosing_functions() -> None:
+    js = _src(
+        """
+        var top = 1;
+        app.use = function use(path, fn = fallback, { strict, mode: how }) {
+          var mounted;
+          let [first] = list;
+          if (fn) {
+            return mounted.go(path, first);
+          }
+        };
+        function other(unrelated) { var hidden = 2; }
+        """
+    )
+    assert bound_names(js, "javascript", [6]) == {
+        "path", "fn", "strict", "how", "mounted", "first"
+    }  # fmt: skip
+    py = "def f(a: Model, b=default, *rest, **options):\n    x, y = a\n    self.z = b\n    return x\n"
+    assert bound_names(py, "python", [4]) == {"a", "b", "rest", "options", "x", "y"}
+    go = "func (s *Server) Run(ctx Context) (err error) {\n\tn := 1\n\treturn n\n}\n"
+    assert bound_names(go, "go", [3]) == {"s", "ctx", "err", "n"}
+    c = "static char *copy(const char *src, size_t n) {\n  int i = 0;\n  return src;\n}\n"
+    assert bound_names(c, "c", [3]) == {"src", "n", "i"}
+    assert bound_names("x = compute()\n", "python", [1]) == frozenset()
+    assert bound_names("anything", None, [1], "notes.unknownext") is None

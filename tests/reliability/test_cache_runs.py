@@ -160,7 +160,7 @@ def test_planted_pickle_is_never_loaded_by_a_run(
             (MODE_PICKLE, sqlite3.Binary(pickle.dumps(_Planted(marker)))),
         ).rowcount
     conn.close()
-    assert planted == 1
+    assert planted >= 1  # the model answer and the run memo
     second = run_cli(capsys, monkeypatch, _args(repo, openai_server, tmp_path / "b.json",
                                                 "--cache-dir", str(cache)), env)  # fmt: skip
     assert second.code == 1, second.stderr
