@@ -67,6 +67,9 @@ class ContextLimits(BaseModel):
     max_call_site_symbols: int = Field(10, ge=0, description="Changed functions per file.")
     max_call_sites_total: int = Field(15, ge=0)
     call_site_context: int = Field(3, ge=0)
+    max_caller_lines: int = Field(
+        40, ge=0, description="Send the whole calling function when it is at most this long."
+    )
     max_test_files: int = Field(3, ge=0)
     max_tests_per_file: int = Field(2, ge=1)
     max_test_lines: int = Field(60, ge=1)

@@ -208,16 +208,33 @@ def _calls(text: str, name: str) -> bool:
     return False
 
 
+def _caller_span(
+    path: str, line: int, cache: ContextCache, limits: ContextLimits
+) -> tuple[int, int]:
+    """The whole calling function when it is short (the caller's expectations), else a window."""
+    pad = limits.call_site_context
+    enclosing = [
+        d
+        for d in cache.definitions(path)
+        if d.kind in {"function", "method"} and d.start_line <= line <= d.end_line
+    ]
+    if enclosing:
+        inner = min(enclosing, key=lambda d: d.end_line - d.start_line)
+        if inner.end_line - inner.start_line + 1 <= limits.max_caller_lines:
+            return inner.start_line, inner.end_line
+    return line - pad, line + pad
+
+
 def _windows(
     symbol: Symbol, sites: list[tuple[str, int]], cache: ContextCache, limits: ContextLimits
 ) -> list[Snippet]:
     spans: list[tuple[str, int, int]] = []
-    pad = limits.call_site_context
     for path, line in sites:
-        if spans and spans[-1][0] == path and line - pad <= spans[-1][2] + 1:
-            spans[-1] = (path, spans[-1][1], line + pad)
+        start, end = _caller_span(path, line, cache, limits)
+        if spans and spans[-1][0] == path and start <= spans[-1][2] + 1:
+            spans[-1] = (path, spans[-1][1], max(end, spans[-1][2]))
         else:
-            spans.append((path, line - pad, line + pad))
+            spans.append((path, start, end))
     out: list[Snippet] = []
     for path, start, end in spans:
         label = f"call site of {symbol.qualified_name}"
