@@ -3,10 +3,10 @@
 The raw records (NUL-separated, exact paths, modes, blob ids, status, similarity) are
 the source of truth for every file's metadata. The patch text is split into one chunk
 per `diff --git` header; each record finds its chunks by the header git writes for it
-(C-quoted paths), so exotic names never confuse the mapping. The hunks are parsed here
-rather than with unidiff: on 2,000 files / 260k diff lines unidiff took ~1.5 s against
-~0.4 s for this loop, and the test suite cross-checks both parsers on the same diffs. A
-malformed chunk becomes a file-level change with a skip reason, never an exception.
+(C-quoted paths), so exotic names never confuse the mapping. unidiff parses each chunk's
+hunks behind placeholder file headers; where it raises or accepts lines git never writes,
+the small loop in `_parse_hunk` decides instead, exactly as it did before unidiff took
+over. A malformed chunk becomes a file-level change with a skip reason, never an exception.
 """
 
 from __future__ import annotations
@@ -14,9 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
+
+from unidiff import Hunk as UnidiffHunk
+from unidiff import PatchSet, UnidiffParseError
 
 from .languages import detect_language
-from .models import FileChange, FileStatus, Hunk
+from .models import FileChange, FileStatus, Hunk, LineKind
 
 _STATUS: dict[str, FileStatus] = {
     "A": "added",
@@ -32,6 +36,7 @@ _CHUNK_START = re.compile(rb"^diff --git ", re.MULTILINE)
 _HUNK_START = re.compile(rb"^@@ -", re.MULTILINE)
 _BINARY = re.compile(rb"^(?:Binary files |GIT binary patch)", re.MULTILINE)
 _HUNK_HEADER = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)")
+_UNIDIFF_KINDS: dict[str, LineKind] = {"+": "added", "-": "removed", " ": "context"}
 _ESCAPES = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f", 13: b"\\r"}
 _ESCAPES.update({0x22: b'\\"', 0x5C: b"\\\\"})
 SUBMODULE_MODE = "160000"
@@ -122,24 +127,94 @@ class PatchError(ValueError):
     """A chunk whose hunks do not add up (a truncated or hand-made patch)."""
 
 
-def parse_hunks(chunk: bytes) -> tuple[list[Hunk], bool]:
-    """(hunks, is_binary) of one `diff --git` chunk; PatchError when it is malformed."""
+ChunkParser = Literal["none", "unidiff", "fallback"]
+
+
+@dataclass(frozen=True)
+class ParsedChunk:
+    """The hunks of one `diff --git` chunk and which parser read them."""
+
+    hunks: tuple[Hunk, ...]
+    is_binary: bool
+    parser: ChunkParser
+    """"unidiff" normally; "fallback" when unidiff rejected the hunks; "none" without hunks."""
+
+
+def parse_chunk(chunk: bytes) -> ParsedChunk:
+    """Parse one chunk with unidiff, or with `_fallback_hunks` where unidiff refuses it."""
     match = _HUNK_START.search(chunk)
     head = chunk if match is None else chunk[: match.start()]
     if _BINARY.search(head):
-        return [], True
+        return ParsedChunk((), True, "none")
     if match is None:
-        return [], False
-    # Split on LF only: CR, form feeds and U+2028 inside a line are content.
-    lines = chunk[match.start() :].decode("utf-8", "replace").split("\n")
+        return ParsedChunk((), False, "none")
+    # Split the bytes on LF before decoding: CR, form feeds and U+2028 stay content, and a
+    # replaced invalid byte can never add or remove a line.
+    lines = [raw.decode("utf-8", "replace") for raw in chunk[match.start() :].split(b"\n")]
     if lines[-1] == "":
         lines.pop()
+    hunks = _unidiff_hunks(lines)
+    if hunks is not None:
+        return ParsedChunk(hunks, False, "unidiff")
+    return ParsedChunk(tuple(_fallback_hunks(lines)), False, "fallback")
+
+
+def parse_hunks(chunk: bytes) -> tuple[list[Hunk], bool]:
+    """(hunks, is_binary) of one `diff --git` chunk; PatchError when it is malformed."""
+    parsed = parse_chunk(chunk)
+    return list(parsed.hunks), parsed.is_binary
+
+
+def _unidiff_hunks(lines: list[str]) -> tuple[Hunk, ...] | None:
+    """The hunks as unidiff reads them, or None when it rejects them or leaves lines over."""
+    # unidiff reads a line starting with CR as an empty context line; git never writes one,
+    # and the fallback keeps rejecting it.
+    if any(line[:1] == "\r" for line in lines):
+        return None
+    # The raw records own the paths, so unidiff only sees placeholder file headers.
+    try:
+        patch = PatchSet(["--- a/f\n", "+++ b/f\n", *(line + "\n" for line in lines)])
+    except UnidiffParseError:
+        return None
+    if len(patch) != 1:
+        return None
+    # Trailing lines unidiff keeps as patch info or as empty lines are errors for us.
+    parsed = patch[0]
+    if sum(1 + len(h) for h in parsed) != len(lines):
+        return None
+    if any(ln.line_type not in _UNIDIFF_KINDS and ln.line_type != "\\" for h in parsed for ln in h):
+        return None
+    return tuple(_from_unidiff(h) for h in parsed)
+
+
+def _from_unidiff(hunk: UnidiffHunk) -> Hunk:
+    lines = [
+        {
+            "kind": _UNIDIFF_KINDS[ln.line_type],
+            "old_lineno": ln.source_line_no,
+            "new_lineno": ln.target_line_no,
+            "text": ln.value[:-1],
+        }
+        for ln in hunk
+        if ln.line_type in _UNIDIFF_KINDS
+    ]
+    return Hunk(
+        old_start=hunk.source_start,
+        old_length=hunk.source_length,
+        new_start=hunk.target_start,
+        new_length=hunk.target_length,
+        section_header=hunk.section_header.rstrip("\r"),
+        lines=lines,  # type: ignore[arg-type]  # validated into DiffLine by pydantic
+    )
+
+
+def _fallback_hunks(lines: list[str]) -> list[Hunk]:
     hunks: list[Hunk] = []
     pos = 0
     while pos < len(lines):
         hunk, pos = _parse_hunk(lines, pos)
         hunks.append(hunk)
-    return hunks, False
+    return hunks
 
 
 def _parse_hunk(lines: list[str], pos: int) -> tuple[Hunk, int]:

@@ -182,7 +182,7 @@ def test_call_sites_of_changed_function() -> None:
     assert sites[0].text.startswith("def place(order):"), "a short caller is sent whole"
     assert "invoice_total(order.amount, order.rate)" in sites[0].text
     windowed = _billing_context(DictTree(REPO), ContextLimits(max_caller_lines=2))
-    assert [(s.start_line, s.end_line) for s in _kinds(windowed, "call_site")][0] == (3, 9)
+    assert next((s.start_line, s.end_line) for s in _kinds(windowed, "call_site")) == (3, 9)
     assert all("call site of invoice_total" in s.label for s in sites)
     limited = _billing_context(DictTree(REPO), ContextLimits(max_call_sites=1))
     assert [s.path for s in _kinds(limited, "call_site")] == ["app/orders.py"]

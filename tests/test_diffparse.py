@@ -1,11 +1,20 @@
-"""The diff parser on its own: hand-written patches, and unidiff as an independent oracle."""
+"""The diff parser on its own: hand-written patches, the unidiff/fallback split, and an oracle."""
 
 from __future__ import annotations
 
+import pytest
 from unidiff import PatchSet
 
 from prreview.config import Settings
-from prreview.diffparse import build_changes, c_quote, parse_hunks, split_raw
+from prreview.diffparse import (
+    PatchError,
+    build_changes,
+    c_quote,
+    group_chunks,
+    parse_chunk,
+    parse_hunks,
+    split_raw,
+)
 from prreview.gitio import read_changes
 
 _SHA_A = "1" * 40
@@ -42,6 +51,60 @@ def test_hunks_kinds_numbers_and_markers():
     ]
     assert (hunks[1].old_length, hunks[1].new_length) == (1, 2)
     assert [ln.text for ln in hunks[1].lines] == ["x\r", "y\r", "--- not a header"]
+
+
+def test_unidiff_reads_normal_hunks_and_invalid_utf8_keeps_line_numbers():
+    chunk = (
+        b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -4,2 +4,3 @@ class K:\r\n"
+        b" caf\xe9\r\n-\xff\xfe old\n+new \xe2\x80\xa8 \x0c form\n+\n"
+    )
+    parsed = parse_chunk(chunk)
+    assert (parsed.parser, parsed.is_binary, len(parsed.hunks)) == ("unidiff", False, 1)
+    (hunk,) = parsed.hunks
+    assert hunk.section_header == "class K:"
+    assert [(ln.kind, ln.old_lineno, ln.new_lineno, ln.text) for ln in hunk.lines] == [
+        ("context", 4, 4, "caf\ufffd\r"),
+        ("removed", 5, None, "\ufffd\ufffd old"),
+        ("added", None, 5, "new \u2028 \x0c form"),
+        ("added", None, 6, ""),
+    ]
+
+
+def test_fallback_reads_what_unidiff_rejects():
+    # unidiff only knows the English marker; between two hunks any other one makes it raise.
+    chunk = (
+        b"diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n"
+        b"\\ Kein Zeilenumbruch am Dateiende\n@@ -5 +5 @@\n-c\n+d\n"
+    )
+    parsed = parse_chunk(chunk)
+    assert parsed.parser == "fallback"
+    assert [(h.old_start, [ln.text for ln in h.lines]) for h in parsed.hunks] == [
+        (1, ["a", "b"]),
+        (5, ["c", "d"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    "hunks",
+    [
+        b"@@ -1 +1 @@\n-a\n+b\n\n",
+        b"@@ -1 +1 @@\n-a\n+b\ntrailing junk\n",
+        b"@@ -1 +1 @@\n-a\n+b\n--- a/f\n+++ b/f\n@@ -9 +9 @@\n-x\n+y\n",
+        b"@@ -1,2 +1,2 @@\n\r\n-a\n+b\n",
+    ],
+    ids=["blank line after", "junk after", "second file header", "bare CR line"],
+)
+def test_what_unidiff_tolerates_but_git_never_writes_stays_an_error(hunks: bytes):
+    assert PatchSet.from_string("--- a/f\n+++ b/f\n" + hunks.decode())
+    with pytest.raises(PatchError):
+        parse_hunks(b"diff --git a/f b/f\n--- a/f\n+++ b/f\n" + hunks)
+
+
+def test_binary_and_hunkless_chunks_need_no_parser():
+    binary = parse_chunk(b"diff --git a/x b/x\nindex 1..2\nBinary files a/x and b/x differ\n")
+    mode_only = parse_chunk(b"diff --git a/y b/y\nold mode 100644\nnew mode 100755\n")
+    assert (binary.parser, binary.is_binary, binary.hunks) == ("none", True, ())
+    assert (mode_only.parser, mode_only.is_binary, mode_only.hunks) == ("none", False, ())
 
 
 def test_malformed_chunk_becomes_a_skip_reason():
@@ -111,3 +174,7 @@ def test_parser_agrees_with_unidiff_on_real_git_output(git_repo):
         ]
         assert got == expected, f.path
         assert (f.added, f.removed) == (theirs[f.path].added, theirs[f.path].removed)
+    raw = repo.git("diff", "--raw", "-z", "-p", "--no-color", "-M", "-C", base, head)
+    _, rest = split_raw(raw.encode("utf-8", "surrogateescape"))
+    chunks = [c for group in group_chunks(rest).values() for c in group]
+    assert [parse_chunk(c).parser for c in chunks] == ["unidiff"] * len(ours.files)
