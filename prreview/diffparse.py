@@ -267,6 +267,11 @@ def decode_path(raw: bytes) -> tuple[str, bool]:
         return raw.decode("utf-8", "replace"), False
 
 
+PARSE_LIMIT = 8 * 2**20
+"""Patch text per file above which hunks are not parsed (counted only) and the file is skipped:
+a 50 MB generated file would otherwise cost millions of line objects and gigabytes of memory."""
+
+
 def build_changes(
     records: Sequence[RawRecord], patch: bytes, sizes: Sequence[int | None]
 ) -> list[FileChange]:
@@ -279,14 +284,16 @@ def build_changes(
 
 
 def _file_change(rec: RawRecord, chunks: list[bytes] | None, size: int | None) -> FileChange:
-    status = _STATUS.get(rec.status, "modified")
-    new_path, new_ok = decode_path(rec.new_path)
-    old_path, old_ok = decode_path(rec.old_path)
     hunks: list[Hunk] = []
     binary = False
     skip: str | None = None
     if chunks is None:
         skip = "unmerged path" if rec.status == "U" else "git produced no patch for this entry"
+    elif sum(len(c) for c in chunks) > PARSE_LIMIT:
+        counted = [_count_lines(c) for c in chunks]
+        size_mb = sum(len(c) for c in chunks) / 2**20
+        skip = f"diff too large to review ({size_mb:.0f} MiB of patch text)"
+        return _change(rec, [], False, skip, size, counted)
     else:
         try:
             for chunk in chunks:
@@ -295,6 +302,29 @@ def _file_change(rec: RawRecord, chunks: list[bytes] | None, size: int | None) -
                 binary = binary or chunk_binary
         except PatchError as exc:
             hunks, skip = [], f"diff could not be parsed: {exc}"
+    return _change(rec, hunks, binary, skip, size, None)
+
+
+def _count_lines(chunk: bytes) -> tuple[int, int]:
+    """(added, removed) of a patch chunk without building its lines (for huge diffs)."""
+    start = chunk.find(b"\n@@")
+    if start < 0:
+        return 0, 0
+    body = chunk[start:]
+    return body.count(b"\n+"), body.count(b"\n-")
+
+
+def _change(
+    rec: RawRecord,
+    hunks: list[Hunk],
+    binary: bool,
+    skip: str | None,
+    size: int | None,
+    counted: list[tuple[int, int]] | None,
+) -> FileChange:
+    status = _STATUS.get(rec.status, "modified")
+    new_path, new_ok = decode_path(rec.new_path)
+    old_path, old_ok = decode_path(rec.old_path)
     if not (new_ok and old_ok):
         skip = "path is not valid UTF-8"
     modes = (rec.old_mode, rec.new_mode)
@@ -310,8 +340,8 @@ def _file_change(rec: RawRecord, chunks: list[bytes] | None, size: int | None) -
         is_symlink=(rec.new_mode or rec.old_mode) == SYMLINK_MODE,
         language=detect_language(new_path),
         size=size,
-        added=sum(h.added for h in hunks),
-        removed=sum(h.removed for h in hunks),
+        added=sum(a for a, _ in counted) if counted else sum(h.added for h in hunks),
+        removed=sum(r for _, r in counted) if counted else sum(h.removed for h in hunks),
         hunks=tuple(hunks),
         skip_reason=skip,
     )

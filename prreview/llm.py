@@ -182,7 +182,9 @@ def prefetch() -> threading.Thread:
         except ImportError:  # the engine raises it again, with context, when it needs litellm
             return
 
-    thread = threading.Thread(target=work, name="prreview-litellm-import", daemon=True)
+    # Not a daemon: a daemon thread frozen at interpreter exit while it holds an import lock
+    # can deadlock the shutdown (seen when a run failed fast, e.g. on a 401, mid-import).
+    thread = threading.Thread(target=work, name="prreview-litellm-import", daemon=False)
     thread.start()
     return thread
 

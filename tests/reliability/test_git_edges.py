@@ -11,7 +11,7 @@ from tests.security.support import run_cli
 
 # 50 MB in the issue; 12 MB keeps `git add` fast on a loaded 2-core runner (same code path:
 # anything over max_file_bytes is skipped by size before its diff is parsed).
-BIG_BYTES = 12 * 1024 * 1024
+BIG_BYTES = 50 * 1024 * 1024
 
 
 def _diverged(git_repo):
@@ -79,4 +79,9 @@ def test_huge_file_and_odd_paths(git_repo, capsys, monkeypatch) -> None:
     assert result.code == 0, result.stderr
     files = {f["path"]: f for f in json.loads(result.stdout)["change"]["files"]}
     assert {"-rf.py", "--help.py", "new\nline.py", "tab\there.py", "big.txt"} <= set(files)
-    assert files["big.txt"]["skip_reason"]
+    assert "too large" in files["big.txt"]["skip_reason"]
+    numstat = repo.git("diff", "--numstat", "HEAD~1", "--", "big.txt").split()
+    assert (files["big.txt"]["added"], files["big.txt"]["removed"]) == (
+        int(numstat[0]),
+        int(numstat[1]),
+    )
