@@ -129,6 +129,11 @@ def _overview(review: Review) -> str:
         parts.append(risk)
     if summary.overview:
         parts.append(escape.md_text(escape.truncate(summary.overview, _OVERVIEW_LIMIT)))
+    modules = review.change.modules
+    if modules:
+        shown = ", ".join(escape.code_span(m) for m in modules[:_LIST_LIMIT])
+        more = f", … {len(modules) - _LIST_LIMIT} more" if len(modules) > _LIST_LIMIT else ""
+        parts.append(f"**Changed modules:** {shown}{more}")
     if summary.walkthrough:
         parts.append(_walkthrough(review))
     return "### Summary\n\n" + "\n\n".join(parts) if parts else ""
