@@ -76,3 +76,34 @@ def test_not_risky(path: str, line: str) -> None:
 
 def test_yaml_loader_on_next_line() -> None:
     assert ids("a.py", ["cfg = yaml.load(", "    fh, Loader=yaml.SafeLoader)"]) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [
+        ("a.py", 'PATTERN = re.compile(r"(?:eval|exec)\\(")'),
+        ("a.py", "PAYLOAD = \"{{ cycler.__init__.__globals__.os.popen('id').read() }}\""),
+        ("a.py", "x = 1  # eval(user_input) was removed"),
+        ("a.py", 'assert lines == ("    return eval(expr)",)'),
+        ("a.js", "const msg = 'never call eval(input)';"),
+        ("a.js", "// eval(x) is forbidden here"),
+        ("a.py", "data = yaml.load(text, Loader=ProjectSafeLoader)"),
+    ],
+)
+def test_calls_inside_strings_comments_or_with_own_loader_are_not_reported(
+    path: str, line: str
+) -> None:
+    assert ids(path, [line]) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'run(eval(code), "x")',
+        "data = yaml.load(text, Loader=yaml.Loader)",
+        "data = yaml.load(text, Loader=yaml.FullLoader)",
+        'label = "done"; result = eval(expr)',
+    ],
+)
+def test_real_calls_next_to_strings_are_still_reported(line: str) -> None:
+    assert ids("a.py", [line]) != []

@@ -99,6 +99,8 @@ _PY_DESERIALIZE = compile_patterns(
 )
 _YAML_LOAD = re.compile(r"\byaml\.load(?:_all)?\(")
 _SAFE_LOADER = re.compile(r"\b(?:C?SafeLoader|BaseLoader)\b")
+_ANY_LOADER = re.compile(r"\bLoader\s*=\s*[\w.]+")
+_UNSAFE_LOADER = re.compile(r"\bLoader\s*=\s*(?:yaml\.)?(?:C?Loader|C?UnsafeLoader|C?FullLoader)\b")
 _PY_SHELL = compile_patterns(
     (r"\bshell\s*=\s*True\b", "a subprocess call with `shell=True`"),
     (r"\bos\.(?:system|popen)\(", "an `os.system()`/`os.popen()` call"),
@@ -171,16 +173,47 @@ def _yaml(text: str, next_text: str) -> tuple[str, int, int] | None:
     match = _YAML_LOAD.search(text)
     if match is None or _SAFE_LOADER.search(text) or _SAFE_LOADER.search(next_text):
         return None
+    both = text + " " + next_text
+    if _ANY_LOADER.search(both) and not _UNSAFE_LOADER.search(both):
+        return None  # a project's own Loader class (usually a SafeLoader subclass)
     return "a `yaml.load()` call without a safe loader", match.start() + 1, match.end()
+
+
+def in_literal_or_comment(text: str, column: int, lang: str) -> bool:
+    """Whether 1-based `column` of `text` sits inside a string literal or a line comment.
+
+    A single-line scan: good enough to keep `"eval("` in a regex or a test payload, and a
+    commented-out call, from being reported as a call (multi-line strings are not tracked).
+    """
+    quotes = "'\"`" if lang == "javascript" else "'\""
+    comment = "#" if lang == "python" else "//"
+    quote: str | None = None
+    i = 0
+    end = column - 1
+    while i < end:
+        ch = text[i]
+        if quote is not None:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in quotes:
+            quote = ch
+        elif text.startswith(comment, i):
+            return True
+        i += 1
+    return quote is not None
 
 
 def _line_hits(lang: str, text: str, next_text: str) -> Iterator[tuple[Rule, tuple[str, int, int]]]:
     hint = _HINTS.get(lang)
     if hint is not None and hint.search(text):
-        if lang == "python" and (hit := _yaml(text, next_text)):
+        hit = _yaml(text, next_text) if lang == "python" else None
+        if hit and not in_literal_or_comment(text, hit[1], lang):
             yield DESERIALIZE_RULE, hit
         for rule, patterns in _TABLES[lang]:
-            if hit := find_first(patterns, text):
+            hit = find_first(patterns, text)
+            if hit and not in_literal_or_comment(text, hit[1], lang):
                 yield rule, hit
     if sql := _sql(text, _SQL_FORMATTING.get(lang)):
         yield SQL_RULE, sql
