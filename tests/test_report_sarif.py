@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -11,17 +10,12 @@ from prreview.models import Finding, Review
 from prreview.report import sarif
 from tests.markdown_check import assert_inert
 from tests.review_fixture import review
-
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
-)
+from tests.schemas import sarif_schema_path
 
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.protocols.Validator:
-    if not SCHEMA_PATH.is_file():
-        pytest.skip(f"the official SARIF schema is not at {SCHEMA_PATH} (shared/ beside the repo)")
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = json.loads(sarif_schema_path().read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)

@@ -10,9 +10,8 @@ import jsonschema
 from prreview.models import Finding, Review
 from prreview.report.sarif import MAX_RESULTS, build
 from tests.fakes.openai_server import FakeOpenAIServer
+from tests.schemas import sarif_schema_path
 from tests.security.support import base_env, model_args, run_cli
-
-SCHEMA = Path("/work/shared/schemas/sarif-schema-2.1.0.json")
 
 
 def _repo(git_repo):
@@ -70,5 +69,5 @@ def test_thirty_thousand_findings_give_a_valid_trimmed_sarif() -> None:
         for i in range(30_000)
     )
     sarif = build(Review(findings=findings))
-    jsonschema.validate(sarif, json.loads(SCHEMA.read_text()))
+    jsonschema.validate(sarif, json.loads(sarif_schema_path().read_text()))
     assert len(sarif["runs"][0]["results"]) == MAX_RESULTS == 25_000

@@ -22,10 +22,10 @@ from prreview.models import Review
 from prreview.runner import render_format
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.markdown_check import assert_inert
+from tests.schemas import sarif_schema_path
 from tests.security.support import MODEL, answer, responder_from
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "injection"
-SARIF_SCHEMA = Path("/work/shared/schemas/sarif-schema-2.1.0.json")
 EXTENSIONS = {
     "markdown": "md",
     "json": "json",
@@ -199,7 +199,7 @@ def test_json_is_valid_and_keeps_the_model_text_as_data(rendered: dict[str, str]
 
 def test_sarif_is_schema_valid_without_embedded_links(rendered: dict[str, str]) -> None:
     sarif = json.loads(rendered["sarif"])
-    jsonschema.validate(sarif, json.loads(SARIF_SCHEMA.read_text()))
+    jsonschema.validate(sarif, json.loads(sarif_schema_path().read_text()))
     run = sarif["runs"][0]
     for result in run["results"]:
         text = result["message"]["text"]
