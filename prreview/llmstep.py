@@ -25,7 +25,7 @@ from .evaluators.llm import (
     summary_job,
 )
 from .models import ChangeSet, Snippet, Symbol
-from .plan import Plan, PlanConfig, parse_shard, plan_units, risk_key, shard_units
+from .plan import Plan, PlanConfig, parse_shard, path_risk, plan_units, shard_units
 
 Observer = Callable[[str], None]
 DEFAULT_UNIT_TOKENS = 12_000
@@ -140,16 +140,9 @@ def _job_tokens(job: Job) -> int:
 
 
 def _unit_risk(job: Job) -> tuple[int, int, str]:
-    sensitive, size, path = risk_key_for_paths(job.unit.paths, job.unit.changed_lines)
-    return (sensitive, size, path)
-
-
-def risk_key_for_paths(paths: Sequence[str], lines: int) -> tuple[int, int, str]:
-    from .models import FileChange
-
-    keys = [risk_key(FileChange(path=p, status="modified", added=lines)) for p in paths]
-    best = min(keys) if keys else (1, 0, "")
-    return best
+    """The riskiest file of the unit decides (see plan.path_risk)."""
+    paths = job.unit.paths or ("",)
+    return min(path_risk(p, job.unit.changed_lines) for p in paths)
 
 
 def run_llm(

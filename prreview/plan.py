@@ -73,11 +73,12 @@ def module_of(path: str) -> str:
     return posixpath.dirname(path) or "."
 
 
-def risk_key(file: FileChange) -> tuple[int, int, str]:
+def path_risk(path: str, changed_lines: int) -> tuple[int, int, str]:
     """Sort key: security-sensitive paths first, then larger changes, then path."""
-    lowered = file.path.lower()
+    lowered = path.lower()
     sensitive = any(word in lowered for word in _SENSITIVE)
-    return (0 if sensitive else 1, -(file.added + file.removed), file.path)
+    return (0 if sensitive else 1, -changed_lines, path)
+
 
 
 def _unit_id(parts: Sequence[tuple[str, int, int]]) -> str:
