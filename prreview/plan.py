@@ -80,7 +80,6 @@ def path_risk(path: str, changed_lines: int) -> tuple[int, int, str]:
     return (0 if sensitive else 1, -changed_lines, path)
 
 
-
 def _unit_id(parts: Sequence[tuple[str, int, int]]) -> str:
     raw = "|".join(f"{p}:{a}-{b}" for p, a, b in parts)
     return "u-" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:12]

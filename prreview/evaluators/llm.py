@@ -144,7 +144,7 @@ def _request(job: Job, settings: Settings) -> Any:
     temperature = settings.temperature if settings.samples == 1 else max(settings.temperature, 0.7)
     seed = settings.seed if settings.samples == 1 else (settings.seed or 0) + job.sample
     return ChatRequest(
-        key=f"{job.unit.id}:{job.spec.name}:{job.sample}:{int(job.repaired)}",
+        key=_display_key(job),
         model=job.spec.model or settings.model or "",
         messages=job.messages,
         response_schema=ANSWER_SCHEMA,
@@ -153,6 +153,16 @@ def _request(job: Job, settings: Settings) -> Any:
         seed=seed,
         template_hash=template_hash(job.spec.template_hash, "v1"),
     )
+
+
+def _display_key(job: Job) -> str:
+    """What progress lines show: evaluator, first file (+ how many more), unit id."""
+    paths = job.unit.paths
+    where = (paths[0] + (f" +{len(paths) - 1}" if len(paths) > 1 else "")) if paths else "overview"
+    extra = (f" sample {job.sample + 1}" if job.sample else "") + (
+        " repair" if job.repaired else ""
+    )
+    return f"{job.spec.name} {where} [{job.unit.id}]{extra}"
 
 
 def dump_prompts(jobs: Sequence[Job], directory: Path) -> None:
