@@ -34,7 +34,7 @@ Hit = tuple[str, int, str]
 
 
 class SourceTree(Protocol):
-    """Read access to one revision of the repository (gitio.TreeReader implements it)."""
+    """Read access to one revision of the repository (gittree.TreeReader implements it)."""
 
     def read_text(self, path: str) -> str | None: ...
 

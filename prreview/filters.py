@@ -73,7 +73,7 @@ _FALSE = ("unset", "false")
 
 
 class Reader(Protocol):
-    """What filters need from gitio.TreeReader (the new side of the change)."""
+    """What filters need from gittree.TreeReader (the new side of the change)."""
 
     def read_bytes(self, path: str) -> bytes | None: ...
 

@@ -10,13 +10,13 @@ import pytest
 from prreview.config import Settings
 from prreview.errors import GitError
 from prreview.gitio import (
-    TreeReader,
     git_attr,
     is_ancestor,
     read_blob_at,
     read_changes,
     reader_for,
 )
+from prreview.gittree import TreeReader
 
 
 @pytest.fixture
