@@ -204,28 +204,6 @@ def _lookup(fn: Callable[[], Any], default: Any) -> Any:
 
 
 @functools.cache
-def _model_info(model: str) -> tuple[int | None, float | None, float | None]:
-    """(context window, input USD/token, output USD/token) from LiteLLM's price map."""
-    info = _lookup(lambda: _litellm().get_model_info(model), None) or {}
-    window = info.get("max_input_tokens") or info.get("max_tokens")
-    return window, info.get("input_cost_per_token"), info.get("output_cost_per_token")
-
-
-def model_context_window(model: str) -> int | None:
-    """The model's input window in tokens, or None when LiteLLM does not know the model."""
-    window = _model_info(model)[0]
-    return int(window) if window else None
-
-
-def estimate_cost(model: str, prompt_tokens: int, output_tokens: int) -> float | None:
-    """USD for a call of this size, or None when the model's prices are unknown."""
-    _, per_in, per_out = _model_info(model)
-    if per_in is None or per_out is None:
-        return None
-    return prompt_tokens * float(per_in) + output_tokens * float(per_out)
-
-
-@functools.cache
 def response_format(model: str, schema_json: str) -> dict[str, Any] | None:
     """json_schema where supported, else json_object, else None (instructions only)."""
     llm = _litellm()

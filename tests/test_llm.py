@@ -24,10 +24,10 @@ from prreview.llm import (
     Engine,
     EngineConfig,
     ProgressEvent,
-    estimate_cost,
-    model_context_window,
     scrub,
 )
+from prreview.pricemap import context_window as model_context_window
+from prreview.pricemap import estimate_cost
 from tests.fakes.openai_server import FakeOpenAIServer, Response, openai_server  # noqa: F401
 
 CANARY = "sk-test-canary-123"
