@@ -167,3 +167,24 @@ def test_definition_from_another_file_reaches_the_prompt(git_repo, openai_server
     assert res.code == 1, res.err
     assert prompts and "return max(low, min(value, high))" in prompts[0]
     assert "src/util.py" in prompts[0]
+
+
+def test_samples_keep_only_majority_findings(git_repo, openai_server, capsys) -> None:
+    repo = git_repo()
+    two_commits(repo, {"src/auth/login.py": AUTH_BASE}, {"src/auth/login.py": AUTH_HEAD})
+
+    def respond(body: dict[str, Any]) -> Response:
+        seed = body.get("seed")
+        items = [finding("src/auth/login.py", 2, title="Login always succeeds", category="auth")]
+        if seed == 0:
+            items.append(finding("src/auth/login.py", 2, title="Lonely guess", category="naming"))
+        return answer(*items) if seed in (0, 1) else answer(items[0])
+
+    openai_server.responder = respond
+    res = run_main(capsys, *run_args(repo, openai_server, "-e", "correctness", "--samples", "3"))
+    assert res.code == 1, res.err
+    assert sorted(r.body.get("seed") for r in openai_server.requests) == [0, 1, 2]
+    assert {r.body.get("temperature") for r in openai_server.requests} == {0.7}
+    review = Review.model_validate_json(res.out)
+    titles = [f.title for f in review.findings if f.source == "llm"]
+    assert titles == ["Login always succeeds"], "a finding one sample of three made is dropped"
