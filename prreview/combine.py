@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import UsageError
-from .models import SEVERITY_RANK, FileChange, Finding, Review, SkippedItem, Stats
+from .models import FileChange, Finding, Review, Stats
 
 
 def load_review(path: Path) -> Review:
@@ -137,13 +137,3 @@ def carry_forward(
             f.model_copy(update={"path": change.path, "start_line": start, "end_line": end})
         )
     return kept, len(previous.findings) - len(kept)
-
-
-def skipped_union(items: Sequence[SkippedItem]) -> tuple[SkippedItem, ...]:
-    return tuple(dict.fromkeys(items))
-
-
-def worst(findings: Sequence[Finding]) -> str:
-    if not findings:
-        return "none"
-    return max(findings, key=lambda f: SEVERITY_RANK[f.severity]).severity

@@ -111,7 +111,7 @@ def _fit_token_budget(
         per_unit.setdefault(j.unit.id, []).append(j)
 
     def estimate(js: Sequence[Job]) -> int:
-        return sum(_job_tokens(j) + settings.max_output_tokens for j in js)
+        return sum(j.prompt_tokens + settings.max_output_tokens for j in js)
 
     order = sorted(per_unit, key=lambda uid: _unit_risk(per_unit[uid][0]), reverse=True)
     total = count_total
@@ -133,10 +133,6 @@ def _fit_token_budget(
             hint="raise --max-tokens or narrow the review with --include/--evaluator",
         )
     return [j for uid in per_unit if uid in kept for j in kept[uid]]
-
-
-def _job_tokens(job: Job) -> int:
-    return job.prefix_tokens + len(job.messages[-1]["content"]) // 4
 
 
 def _unit_risk(job: Job) -> tuple[int, int, str]:
@@ -174,9 +170,9 @@ def run_llm(
         jobs.extend(new_jobs)
         hunks_total = max(hunks_total, plan.hunks_total)
         refs.update(r for u in units for r in u.hunk_refs)
-    estimate = sum(_job_tokens(j) + settings.max_output_tokens for j in jobs)
+    estimate = sum(j.prompt_tokens + settings.max_output_tokens for j in jobs)
     jobs = _fit_token_budget(jobs, settings, out, estimate)
-    out.planned_prompt_tokens = sum(_job_tokens(j) for j in jobs)
+    out.planned_prompt_tokens = sum(j.prompt_tokens for j in jobs)
     out.shared_prefix_tokens = shared_prefix_tokens(jobs)
     _preflight_cost(settings, jobs)
     summary = (
@@ -213,7 +209,7 @@ def _preflight_cost(settings: Settings, jobs: Sequence[Job]) -> None:
     total = 0.0
     for job in jobs:
         model = job.spec.model or settings.model or ""
-        cost = estimate_cost(model, _job_tokens(job), settings.max_output_tokens)
+        cost = estimate_cost(model, job.prompt_tokens, settings.max_output_tokens)
         total += cost or 0.0
     if total > settings.max_cost:
         raise BudgetError(

@@ -32,12 +32,12 @@ Observer = Callable[[str], None]
 
 def read_change_set(settings: Settings, env: Mapping[str, str] | None = None) -> ChangeSet:
     """Read the change from git and mark the files that will not be reviewed."""
-    from . import filters, gitio
+    from . import gitio
 
     environ = os.environ if env is None else env
     changes = gitio.read_changes(settings, environ)
     with gitio.reader_for(changes) as reader:
-        return mark_secret_files(filters.apply_filters(changes, settings, reader))
+        return filter_change_set(changes, settings, reader)
 
 
 def summarize_change(
@@ -128,6 +128,13 @@ def _postprocess(
     return kept, filtered, suppressed
 
 
+def filter_change_set(changes: ChangeSet, settings: Settings, head: Any) -> ChangeSet:
+    """Default and user filters, then secret files: every skipped file keeps its reason."""
+    from . import filters
+
+    return mark_secret_files(filters.apply_filters(changes, settings, head))
+
+
 def mark_secret_files(changes: ChangeSet) -> ChangeSet:
     """Files such as .env or id_rsa are never sent to a model (built-in checks still run)."""
     from .checks.secrets import is_secret_file
@@ -191,7 +198,7 @@ def review(
     observer: Observer | None = None,
 ) -> Review:
     """Review the change described by `settings` and return the Review."""
-    from . import checks, filters, gitio, llmstep
+    from . import checks, gitio, llmstep
     from .merge import merge_findings, vote
 
     started = time.monotonic()
@@ -205,7 +212,7 @@ def review(
     changes = gitio.read_changes(settings, environ)
     notify(f"prreview: {changes.base_reason}")
     with gitio.reader_for(changes) as head, gitio.reader_for(changes, "old") as base:
-        changes = mark_secret_files(filters.apply_filters(changes, settings, head))
+        changes = filter_change_set(changes, settings, head)
         read_line = line_reader(head)
         raw = list(checks.run_checks(changes.files))
         rules = list(checks.all_rules())

@@ -97,6 +97,20 @@ class GitRepo:
         )
         return self.head()
 
+    def numstat(self, base: str, head: str) -> dict[str, tuple[int, int]]:
+        """git's own +/- counts per path (-M -C like read_changes); binary files count 0/0."""
+        out = self.git("diff", "--numstat", "-z", "-M", "-C", base, head).split("\0")
+        counts: dict[str, tuple[int, int]] = {}
+        i = 0
+        while i < len(out) - 1:
+            added, removed, path = out[i].split("\t", 2)
+            i += 1
+            if not path:  # rename/copy: old and new paths follow
+                path = out[i + 1]
+                i += 2
+            counts[path] = (0, 0) if added == "-" else (int(added), int(removed))
+        return counts
+
     def head(self) -> str:
         return self.git("rev-parse", "HEAD").strip()
 

@@ -18,23 +18,8 @@ def _changes(repo, **kw) -> ChangeSet:
     return read_changes(Settings(repo=repo.path, **kw), {})
 
 
-def _numstat(repo, base: str, head: str) -> dict[str, tuple[int, int]]:
-    """git's own counts (-M -C like read_changes); binary files count 0/0."""
-    out = repo.git("diff", "--numstat", "-z", "-M", "-C", base, head).split("\0")
-    counts: dict[str, tuple[int, int]] = {}
-    i = 0
-    while i < len(out) - 1:
-        added, removed, path = out[i].split("\t", 2)
-        i += 1
-        if not path:  # rename/copy: old and new paths follow
-            path = out[i + 1]
-            i += 2
-        counts[path] = (0, 0) if added == "-" else (int(added), int(removed))
-    return counts
-
-
 def _assert_parity(repo, changes: ChangeSet) -> None:
-    expected = _numstat(repo, changes.base_sha, changes.head_sha)
+    expected = repo.numstat(changes.base_sha, changes.head_sha)
     got = {f.path: (f.added, f.removed) for f in changes.files}
     assert got == expected
     for f in changes.files:

@@ -116,23 +116,9 @@ class _History:
             self.repo.symlink(self.new_name(), path)
 
 
-def _numstat(repo, base: str, head: str) -> dict[str, tuple[int, int]]:
-    out = repo.git("diff", "--numstat", "-z", "-M", "-C", base, head).split("\0")
-    counts: dict[str, tuple[int, int]] = {}
-    i = 0
-    while i < len(out) - 1:
-        added, removed, path = out[i].split("\t", 2)
-        i += 1
-        if not path:
-            path = out[i + 1]
-            i += 2
-        counts[path] = (0, 0) if added == "-" else (int(added), int(removed))
-    return counts
-
-
 def _compare(repo, base: str, head: str) -> list[FileChange]:
     changes = read_changes(Settings(repo=repo.path, base=base, head=head), {})
-    expected = _numstat(repo, base, head)
+    expected = repo.numstat(base, head)
     got = {f.path: (f.added, f.removed) for f in changes.files}
     assert got == expected, (base, head)
     assert all(f.skip_reason is None for f in changes.files)

@@ -33,12 +33,14 @@ class Job:
     sample: int
     messages: tuple[dict[str, str], ...]
     prefix_tokens: int
+    """Tokens of the messages every evaluator of the unit shares (system + unit block)."""
+    prompt_tokens: int = 0
+    """Tokens of all messages (tiktoken), for budgets and the dry-run estimate."""
     repaired: bool = False
 
 
 @dataclass
 class Outcome:
-    findings: list[Finding] = field(default_factory=list)
     samples: dict[tuple[str, str], list[list[Finding]]] = field(default_factory=dict)
     dropped: int = 0
     ignored_keys: int = 0
@@ -79,7 +81,11 @@ def path_instructions(settings: Settings, paths: Sequence[str]) -> str:
     return "\n".join(f"Repository instruction: {t}" for t in texts if t)
 
 
-def shared_messages(unit: Unit) -> tuple[dict[str, str], dict[str, str]]:
+def system_message() -> dict[str, str]:
+    return {"role": "system", "content": render_builtin("system", {})}
+
+
+def unit_message(unit: Unit) -> dict[str, str]:
     guidelines = [s for s in unit.snippets if s.kind == "guideline"]
     snippets = [s for s in unit.snippets if s.kind != "guideline"]
     boundary = boundary_for(unit.diff_text, *(s.text for s in unit.snippets))
@@ -92,10 +98,7 @@ def shared_messages(unit: Unit) -> tuple[dict[str, str], dict[str, str]]:
             "boundary": boundary,
         },
     )
-    return {"role": "system", "content": render_builtin("system", {})}, {
-        "role": "user",
-        "content": user,
-    }
+    return {"role": "user", "content": user}
 
 
 def task_message(spec: EvaluatorSpec, unit: Unit, settings: Settings) -> dict[str, str]:
@@ -121,19 +124,20 @@ def build_jobs(
     """All (unit x evaluator x sample) jobs, with secrets redacted. Returns (jobs, redactions)."""
     jobs: list[Job] = []
     redactions = 0
+    system = system_message()
+    system_tokens = count(system["content"])
     for unit in units:
-        system, shared = shared_messages(unit)
-        shared_text, n = _redact(shared["content"])
+        shared_text, n = _redact(unit_message(unit)["content"])
         redactions += n
         shared = {"role": "user", "content": shared_text}
-        prefix = count(system["content"]) + count(shared_text)
+        prefix = system_tokens + count(shared_text)
         for spec in specs:
-            task = task_message(spec, unit, settings)
-            task_text, n = _redact(task["content"])
+            task_text, n = _redact(task_message(spec, unit, settings)["content"])
             redactions += n
             messages = (system, shared, {"role": "user", "content": task_text})
+            total = prefix + count(task_text)
             for sample in range(settings.samples):
-                jobs.append(Job(unit, spec, sample, messages, prefix))
+                jobs.append(Job(unit, spec, sample, messages, prefix, total))
     return jobs, redactions
 
 
@@ -200,7 +204,9 @@ def _handle_answer(job: Job, result: Any, ctx: Context, out: Outcome) -> Job | N
             {"role": "assistant", "content": result.text[:4000]},
             repair_message(exc),
         )
-        return Job(job.unit, job.spec, job.sample, retry, job.prefix_tokens, repaired=True)
+        return Job(
+            job.unit, job.spec, job.sample, retry, job.prefix_tokens, job.prompt_tokens, True
+        )
     out.ignored_keys += len(answer.ignored_keys)
     found, dropped = validate_items(
         answer.findings, evaluator=job.spec.name, changes=ctx.changes, lines_of=ctx.lines_of
@@ -226,7 +232,9 @@ def _split(job: Job, ctx: Context, out: Outcome, why: str) -> list[Job]:
         units, [job.spec], ctx.settings.model_copy(update={"samples": 1}), ctx.count
     )
     out.redactions += n
-    return [Job(j.unit, j.spec, job.sample, j.messages, j.prefix_tokens) for j in jobs]
+    return [
+        Job(j.unit, j.spec, job.sample, j.messages, j.prefix_tokens, j.prompt_tokens) for j in jobs
+    ]
 
 
 def _account(result: Any, job: Job, out: Outcome) -> None:

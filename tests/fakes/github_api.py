@@ -74,13 +74,6 @@ class FakeGitHub(FakeRestServer):
         self.route("PATCH", repo + r"/issues/comments/(?P<id>\d+)", self._edit_issue)
         self.route("DELETE", repo + r"/issues/comments/(?P<id>\d+)", self._delete_issue)
 
-    def __enter__(self) -> FakeGitHub:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     @property
     def api_url(self) -> str:
         return self.origin

@@ -86,13 +86,6 @@ class FakeGitLab(FakeRestServer):
         self.route("PUT", mr + r"/notes/(?P<nid>\d+)", self._edit)
         self.route("DELETE", mr + r"/notes/(?P<nid>\d+)", self._delete)
 
-    def __enter__(self) -> FakeGitLab:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     @property
     def api_url(self) -> str:
         return f"{self.origin}/api/v4"

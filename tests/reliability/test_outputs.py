@@ -11,22 +11,13 @@ from prreview.models import Finding, Review
 from prreview.report.sarif import MAX_RESULTS, build
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.schemas import sarif_schema_path
-from tests.security.support import base_env, model_args, run_cli
-
-
-def _repo(git_repo):
-    repo = git_repo()
-    repo.write("a.py", "x = 1\n")
-    repo.commit("base")
-    repo.write("a.py", "x = 2\n")
-    repo.commit("change")
-    return repo
+from tests.security.support import base_env, model_args, one_line_change, run_cli
 
 
 def test_unwritable_output_fails_before_any_model_call(
     git_repo, tmp_path: Path, capsys, monkeypatch, openai_server: FakeOpenAIServer
 ) -> None:
-    repo = _repo(git_repo)
+    repo = one_line_change(git_repo)
     blocker = tmp_path / "somefile"
     blocker.write_text("x")
     args = ["run", "-C", str(repo.path), "--base", "HEAD~1", "-o", f"json={blocker / 'out.json'}"]
@@ -40,7 +31,7 @@ def test_unwritable_output_fails_before_any_model_call(
 def test_writes_replace_the_file_and_leave_no_temp_files(
     git_repo, tmp_path: Path, capsys, monkeypatch
 ) -> None:
-    repo = _repo(git_repo)
+    repo = one_line_change(git_repo)
     out = tmp_path / "out"
     out.mkdir()
     (out / "r.json").write_text("stale")

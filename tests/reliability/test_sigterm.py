@@ -10,16 +10,7 @@ import time
 from pathlib import Path
 
 from tests.fakes.openai_server import FakeOpenAIServer
-from tests.security.support import base_env
-
-
-def _repo(git_repo):
-    repo = git_repo()
-    repo.write("a.py", "x = 1\n")
-    repo.commit("base")
-    repo.write("a.py", "x = 2\n")
-    repo.commit("change")
-    return repo
+from tests.security.support import base_env, one_line_change
 
 
 def _wait_for_request(server: FakeOpenAIServer, proc: subprocess.Popen[str]) -> None:
@@ -31,7 +22,7 @@ def _wait_for_request(server: FakeOpenAIServer, proc: subprocess.Popen[str]) -> 
 
 
 def test_sigterm_writes_an_incomplete_report_and_exits_143(git_repo, tmp_path: Path) -> None:
-    repo = _repo(git_repo)
+    repo = one_line_change(git_repo)
     out = tmp_path / "out"
     out.mkdir()
     with FakeOpenAIServer(latency=5.0) as server:

@@ -106,3 +106,13 @@ def read_json(path: Path) -> dict[str, Any]:
 def base_env(tmp_path: Path) -> dict[str, str]:
     """Environment for a run: a dummy key so litellm never asks for one."""
     return {"OPENAI_API_KEY": "sk-test-dummy-key-000000", "PRREVIEW_CACHE_DIR": str(tmp_path / "c")}
+
+
+def one_line_change(git_repo: Any) -> Any:
+    """A repository whose last commit changes one line of a.py."""
+    repo = git_repo()
+    repo.write("a.py", "x = 1\n")
+    repo.commit("base")
+    repo.write("a.py", "x = 2\n")
+    repo.commit("change")
+    return repo
