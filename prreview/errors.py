@@ -24,6 +24,9 @@ EXIT_INTERNAL = 4
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
+TERMINATED_REASON = "terminated by SIGTERM before the model calls finished"
+"""Review.incomplete_reason of a run stopped by SIGTERM; the CLI then exits 143."""
+
 
 class PrreviewError(Exception):
     """Base class. `hint` says how to fix the problem (a flag or env var)."""

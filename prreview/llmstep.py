@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
-from .errors import BudgetError, Terminated
+from .errors import TERMINATED_REASON, BudgetError, Terminated
 from .evaluators import EvaluatorSpec, routes
 from .evaluators.llm import (
     Context,
@@ -29,7 +29,6 @@ from .plan import Plan, PlanConfig, parse_shard, path_risk, plan_units, shard_un
 
 Observer = Callable[[str], None]
 DEFAULT_UNIT_TOKENS = 12_000
-TERMINATED = "terminated by SIGTERM before the model calls finished"
 SYSTEM_RESERVE = 1_500
 
 
@@ -193,7 +192,7 @@ def run_llm(
         # Keep what finished: the pipeline still writes an (incomplete) report, then the CLI
         # exits 143. A second SIGTERM while writing ends the process at once.
         out.failed.append("terminated by SIGTERM")
-        out.incomplete_reason = TERMINATED
+        out.incomplete_reason = TERMINATED_REASON
     return out, len(refs)
 
 

@@ -11,8 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .config import Settings
-from .errors import EXIT_TERMINATED
-from .llmstep import TERMINATED
+from .errors import EXIT_TERMINATED, TERMINATED_REASON
 from .models import Review
 
 Err = Callable[[str], None]
@@ -70,6 +69,6 @@ def run_review(settings: Settings, env: Mapping[str, str], err: Err) -> int:
     for note in review.notes:
         err(f"prreview: {note}")
     err(describe(review))
-    if review.incomplete_reason == TERMINATED:
+    if review.incomplete_reason == TERMINATED_REASON:
         return EXIT_TERMINATED
     return gate.exit_code(review)
