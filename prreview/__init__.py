@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from prreview.version import __version__
 
 __all__ = ["Finding", "Review", "Settings", "__version__", "review"]
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from prreview.config.settings import Settings
+
     from .models import Finding, Review
 
 
@@ -25,7 +26,7 @@ def review(settings: Settings) -> Review:
 
 def __getattr__(name: str) -> object:
     if name == "Settings":
-        from .config import Settings
+        from prreview.config.settings import Settings
 
         return Settings
     if name in {"Finding", "Review"}:

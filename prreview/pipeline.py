@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .config import Settings
+from prreview.config.settings import Settings
+from prreview.version import __version__
+
 from .models import (
     ChangeSet,
     ChangeSummary,
@@ -32,7 +33,7 @@ Observer = Callable[[str], None]
 
 def read_change_set(settings: Settings, env: Mapping[str, str] | None = None) -> ChangeSet:
     """Read the change from git and mark the files that will not be reviewed."""
-    from . import gitio
+    from prreview.change import git as gitio
 
     environ = os.environ if env is None else env
     changes = gitio.read_changes(settings, environ)
@@ -83,7 +84,7 @@ def skipped_files(changes: ChangeSet) -> list[SkippedItem]:
 def _import_findings(
     settings: Settings, changes: ChangeSet, read_line: Callable[[str, int], str | None]
 ) -> tuple[list[Finding], list[Rule]]:
-    from .sarif_import import import_sarif
+    from prreview.checks.sarif_import import import_sarif
 
     findings: list[Finding] = []
     rules: list[Rule] = []
@@ -117,8 +118,8 @@ def _postprocess(
     read_line: Callable[[str, int], str | None],
 ) -> tuple[list[Finding], int, int]:
     """Filter mode, inline suppressions and baseline. Returns (kept, filtered, suppressed)."""
-    from .sarif_import import filter_findings
-    from .suppress import apply_baseline, apply_inline_suppressions, load_baseline
+    from prreview.checks.sarif_import import filter_findings
+    from prreview.review.suppress import apply_baseline, apply_inline_suppressions, load_baseline
 
     kept, filtered = filter_findings(findings, changes, settings.filter_mode)
     kept, suppressed = apply_inline_suppressions(kept, changes, read_line)
@@ -130,7 +131,7 @@ def _postprocess(
 
 def filter_change_set(changes: ChangeSet, settings: Settings, head: Any) -> ChangeSet:
     """Default and user filters, then secret files: every skipped file keeps its reason."""
-    from . import filters
+    from prreview.change import filters
 
     return mark_secret_files(filters.apply_filters(changes, settings, head))
 
@@ -152,14 +153,14 @@ def _trusted_reader(
     settings: Settings, changes: ChangeSet, env: Mapping[str, str]
 ) -> Callable[[str], str | None]:
     """Reads repository-supplied templates from where the policy comes from (base in CI)."""
-    from . import gitio
-    from .configload import choose_config_source
+    from prreview.change import git as gitio
+    from prreview.config.load import choose_config_source
 
     source = choose_config_source(settings.model_dump(), env)
     root = Path(changes.repo_root)
 
     def read(path: str) -> str | None:
-        from .validate import normalise_path
+        from prreview.evaluators.validate import normalise_path
 
         clean = normalise_path(path)
         if clean is None:
@@ -177,7 +178,7 @@ def resolve_since(settings: Settings, notify: Observer) -> Settings:
     """`--since auto`: the head of --previous-report (the last reviewed head), else full review."""
     if settings.since != "auto":
         return settings
-    from .combine import load_review
+    from prreview.review.combine import load_review
 
     path = settings.previous_report
     if path is None or not Path(path).is_file():
@@ -198,15 +199,17 @@ def review(
     observer: Observer | None = None,
 ) -> Review:
     """Review the change described by `settings` and return the Review."""
-    from . import checks, gitio, llmstep
-    from .merge import merge_findings, vote
+    from prreview import checks
+    from prreview.change import git as gitio
+    from prreview.evaluators import run as llmstep
+    from prreview.review.merge import merge_findings, vote
 
     started = time.monotonic()
     environ = os.environ if env is None else env
     notify = observer or (lambda _m: None)
     settings = resolve_since(settings, notify)
     if settings.model and not settings.dry_run and llmstep.cache_is_cold(settings):
-        from .llm import prefetch
+        from prreview.llm.engine import prefetch
 
         prefetch()
     changes = gitio.read_changes(settings, environ)
@@ -232,7 +235,7 @@ def review(
         and settings.since
         and changes.base_ref == settings.since
     ):
-        from .combine import carry_forward, load_review
+        from prreview.review.combine import carry_forward, load_review
 
         kept, _dropped = carry_forward(
             load_review(Path(settings.previous_report)), changes.files, findings
@@ -258,8 +261,9 @@ def _model_half(
     started: float,
 ) -> tuple[Any, dict[str, list[Symbol]]]:
     """The LLM evaluators, or their memoised outcome for an identical re-run."""
-    from . import llmstep, runcache
-    from .evaluators import resolve_evaluators
+    from prreview.evaluators import memo as runcache
+    from prreview.evaluators import run as llmstep
+    from prreview.evaluators.registry import resolve_evaluators
 
     specs = resolve_evaluators(settings, _trusted_reader(settings, changes, env))
     key = runcache.run_key(settings, changes, specs)
@@ -286,9 +290,9 @@ def assemble(
     started: float,
 ) -> Review:
     """Stats, summary, gate and completeness in one frozen Review."""
-    from . import gate
-    from .summary import build_summary
-    from .symbols import changed_modules
+    from prreview.context.symbols import changed_modules
+    from prreview.review import gate
+    from prreview.review.summary import build_summary
 
     all_refs = {
         (f.path, i)

@@ -6,7 +6,6 @@ table pipes, backticks, newlines and '%'): the reports must defuse it.
 
 from __future__ import annotations
 
-from prreview import gate
 from prreview.models import (
     ChangeSummary,
     FileSummary,
@@ -19,6 +18,7 @@ from prreview.models import (
     WalkthroughRow,
     fingerprint,
 )
+from prreview.review import gate
 
 HOSTILE_TITLE = "Query | built <img src=x onerror=alert(1)> for @org/team `x`"
 HOSTILE_MESSAGE = (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prreview.cli import main
+from prreview.cli.app import main
 from tests.conftest import GitRepo
 from tests.fakes.openai_server import Response
 

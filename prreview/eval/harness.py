@@ -25,7 +25,8 @@ from concurrent.futures import (
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import Settings, build_settings, parse_config_text
+from prreview.config.settings import Settings, build_settings, parse_config_text
+
 from ..errors import AuthError, ConfigError, PrreviewError, TemplateError, UsageError
 from .corpus import Case, load_cases, materialise
 from .models import CaseRun, EvalResults, Predicted, RunConfig, RunStats, ScoreConfig, Totals
@@ -284,6 +285,6 @@ def _make_judge(
 
 
 def _version() -> str:
-    from .. import __version__
+    from prreview.version import __version__
 
     return __version__

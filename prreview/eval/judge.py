@@ -12,7 +12,8 @@ import json
 from collections.abc import Sequence
 from importlib import resources
 
-from ..config import Settings
+from prreview.config.settings import Settings
+
 from .corpus import TruthFinding
 from .models import Predicted
 
@@ -31,7 +32,7 @@ def _template() -> str:
 
 
 def judge_messages(pred: Predicted, truth: TruthFinding) -> tuple[dict[str, str], ...]:
-    from ..prompts.render import boundary_for, render_source
+    from prreview.evaluators.prompts.render import boundary_for, render_source
 
     message = pred.message[:_MAX_MESSAGE]
     boundary = boundary_for(truth.description, pred.title, message)
@@ -71,8 +72,8 @@ class LLMJudge:
     """A judge backed by the engine; verdicts are memoised per (prediction, truth) pair."""
 
     def __init__(self, model: str, settings: Settings) -> None:
-        from ..cache import Cache
-        from ..llm import Engine, EngineConfig
+        from prreview.llm.cache import Cache
+        from prreview.llm.engine import Engine, EngineConfig
 
         same_provider = (settings.model or "").partition("/")[0] == model.partition("/")[0]
         config = EngineConfig(
@@ -93,8 +94,8 @@ class LLMJudge:
         self.cost_usd = 0.0
 
     def prefetch(self, pairs: Sequence[tuple[Predicted, TruthFinding]]) -> None:
-        from ..llm import ChatRequest
-        from ..prompts.render import template_hash
+        from prreview.evaluators.prompts.render import template_hash
+        from prreview.llm.engine import ChatRequest
 
         todo = list(dict.fromkeys(p for p in pairs if p not in self.verdicts))
         if not todo:

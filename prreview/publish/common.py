@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from prreview.review.gate import finding_key
+
 from ..errors import AuthError, IncompleteError, UsageError
-from ..gate import finding_key
 from ..models import Finding, Review
 from ..report import escape
 from ..report.markdown import ICONS, MAX_CHARS

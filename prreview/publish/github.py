@@ -23,7 +23,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cibase import github_pull_request
+from prreview.change.ci import github_pull_request
+from prreview.publish.anchors import (
+    DiffLine,
+    Existing,
+    InlinePlan,
+    Placement,
+    patch_lines,
+    plan_inline,
+)
+
 from ..errors import AuthError, UsageError
 from ..models import Review
 from .common import (
@@ -36,14 +45,6 @@ from .common import (
     marker_key,
     resolved_body,
     summary_body,
-)
-from .plan import (
-    DiffLine,
-    Existing,
-    InlinePlan,
-    Placement,
-    patch_lines,
-    plan_inline,
 )
 
 DEFAULT_API_URL = "https://api.github.com"

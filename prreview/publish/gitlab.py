@@ -23,6 +23,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from prreview.publish.anchors import (
+    DiffLine,
+    Existing,
+    InlinePlan,
+    Placement,
+    patch_lines,
+    plan_inline,
+)
+
 from ..errors import AuthError, UsageError
 from ..models import Review
 from .common import (
@@ -33,14 +42,6 @@ from .common import (
     is_summary,
     marker_key,
     summary_body,
-)
-from .plan import (
-    DiffLine,
-    Existing,
-    InlinePlan,
-    Placement,
-    patch_lines,
-    plan_inline,
 )
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"

@@ -15,7 +15,8 @@ import hashlib
 import json
 from typing import Any
 
-from ..gate import finding_key
+from prreview.review.gate import finding_key
+
 from ..models import Finding, Review
 from .common import ordered
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..gate import tripping_findings
+from prreview.review.gate import tripping_findings
+
 from ..models import SEVERITIES, Finding, Review, SkippedItem
 from . import escape
 from .common import location, ordered, severity_counts

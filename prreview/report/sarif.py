@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from ..gate import finding_key
+from prreview.review.gate import finding_key
+
 from ..models import Finding, Review, Rule
 from . import escape
 from .common import ordered

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prreview.answer import AnswerError, parse_answer
-from prreview.diffparse import parse_hunks
+from prreview.change.diffparse import parse_hunks
+from prreview.evaluators.answer import AnswerError, parse_answer
 
 _text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from prreview.cli import main
+from prreview.cli.app import main
 from tests.fakes.openai_server import FakeOpenAIServer, Response
 
 MODEL = "openai/test-model"

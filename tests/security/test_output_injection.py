@@ -17,9 +17,9 @@ import jsonschema
 import pytest
 
 from prreview import pipeline
-from prreview.configload import load_settings
+from prreview.cli.run import render_format
+from prreview.config.load import load_settings
 from prreview.models import Review
-from prreview.runner import render_format
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.markdown_check import assert_inert
 from tests.schemas import sarif_schema_path

@@ -1,0 +1,437 @@
+"""The command line: a thin client of the library.
+
+Only option parsing, stdout/stderr and exit codes live here. Heavy modules (litellm, git,
+jinja2, tree-sitter) are imported inside the commands, never at import time, so
+`prreview --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from prreview.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, PrreviewError
+from prreview.version import __version__
+
+app = typer.Typer(
+    name="prreview",
+    help="AI pull-request reviewer for CI: built-in checks plus LLM evaluators, "
+    "SARIF / Code Quality / annotations, exit-code gates.",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+schema_app = typer.Typer(help="Print JSON Schemas.", no_args_is_help=True)
+cache_app = typer.Typer(help="Inspect or clear the model cache.", no_args_is_help=True)
+baseline_app = typer.Typer(help="Manage the baseline of known findings.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+app.add_typer(cache_app, name="cache")
+app.add_typer(baseline_app, name="baseline")
+
+
+def err(message: str) -> None:
+    """Diagnostics go to stderr; stdout carries only the primary report."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"prreview {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """prreview reviews the local git diff and gates CI with its exit code."""
+
+
+# --------------------------------------------------------------------------- options
+
+RepoOpt = typer.Option(None, "--repo", "-C", help="Repository to review (default: current dir).")
+BaseOpt = typer.Option(None, "--base", help="Base ref; auto-detected in CI when absent.")
+HeadOpt = typer.Option(None, "--head", help="Head ref (default HEAD).")
+StagedOpt = typer.Option(None, "--staged", help="Review staged changes (index vs HEAD).")
+WorktreeOpt = typer.Option(
+    None, "--working-tree", help="Review uncommitted changes (working tree vs HEAD)."
+)
+ConfigSourceOpt = typer.Option(
+    None,
+    "--config-source",
+    help="Read .prreview.toml from: auto (base commit in CI), head, base, none.",
+)
+ConfigOpt = typer.Option(
+    None, "--config", help="Explicit config file (trusted: yours, not the PR's)."
+)
+IncludeOpt = typer.Option(None, "--include", help="Only review paths matching this glob.")
+ExcludeOpt = typer.Option(None, "--exclude", help="Skip paths matching this glob.")
+
+
+def _change_flags(
+    repo: Path | None,
+    base: str | None,
+    head: str | None,
+    staged: bool | None,
+    working_tree: bool | None,
+    config_source: str | None,
+    include: list[str] | None,
+    exclude: list[str] | None,
+) -> dict[str, Any]:
+    return {
+        "repo": repo,
+        "base": base,
+        "head": head,
+        "staged": staged,
+        "working_tree": working_tree,
+        "config_source": config_source,
+        "include": tuple(include) if include else None,
+        "exclude": tuple(exclude) if exclude else None,
+    }
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@app.command()
+def plan(
+    repo: Path | None = RepoOpt,
+    base: str | None = BaseOpt,
+    head: str | None = HeadOpt,
+    staged: bool | None = StagedOpt,
+    working_tree: bool | None = WorktreeOpt,
+    config_source: str | None = ConfigSourceOpt,
+    config: Path | None = ConfigOpt,
+    include: list[str] | None = IncludeOpt,
+    exclude: list[str] | None = ExcludeOpt,
+    format: str = typer.Option("text", "--format", help="text or json."),
+) -> None:
+    """Show what would be reviewed: files, status, +/- counts, hunks and skip reasons."""
+    from prreview.config.load import load_settings
+    from prreview.pipeline import read_change_set
+    from prreview.plan.view import render_plan_json, render_plan_text
+
+    if format not in {"text", "json"}:
+        raise _usage("--format must be text or json")
+    flags = _change_flags(repo, base, head, staged, working_tree, config_source, include, exclude)
+    settings = load_settings(flags, os.environ, config_path=config, warn=err)
+    changes = read_change_set(settings, os.environ)
+    err(f"prreview: {changes.base_reason}")
+    out = render_plan_json(changes) if format == "json" else render_plan_text(changes)
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+
+
+def _usage(message: str) -> PrreviewError:
+    from prreview.errors import UsageError
+
+    return UsageError(message)
+
+
+# --------------------------------------------------------------------------- run
+
+
+@app.command()
+def run(
+    repo: Path | None = RepoOpt,
+    base: str | None = BaseOpt,
+    head: str | None = HeadOpt,
+    staged: bool | None = StagedOpt,
+    working_tree: bool | None = WorktreeOpt,
+    config_source: str | None = ConfigSourceOpt,
+    config: Path | None = ConfigOpt,
+    include: list[str] | None = IncludeOpt,
+    exclude: list[str] | None = ExcludeOpt,
+    output: list[str] | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="FORMAT=PATH (repeatable; '-' is stdout). "
+        "Formats: markdown, json, sarif, codequality, github, rdjsonl.",
+    ),
+    fail_on: str | None = typer.Option(
+        None, "--fail-on", help="critical|high|medium|low|info|none (default high)."
+    ),
+    min_confidence: float | None = typer.Option(
+        None, "--min-confidence", help="Findings below this confidence never gate."
+    ),
+    filter_mode: str | None = typer.Option(
+        None, "--filter-mode", help="added|diff_context|file|nofilter (default added)."
+    ),
+    import_sarif: list[Path] | None = typer.Option(
+        None, "--import-sarif", help="Import findings from another tool's SARIF (repeatable)."
+    ),
+    baseline: Path | None = typer.Option(None, "--baseline", help="Suppress known findings."),
+    sarif_category: str | None = typer.Option(None, "--sarif-category", help="SARIF category."),
+    fail_open: bool | None = typer.Option(
+        None, "--fail-open", help="Exit 0 when the review is incomplete (stated in the report)."
+    ),
+    model: str | None = typer.Option(None, "--model", help="LiteLLM model id (or PRREVIEW_MODEL)."),
+    api_base: str | None = typer.Option(None, "--api-base", help="OpenAI-compatible base URL."),
+    fallback_model: list[str] | None = typer.Option(
+        None, "--fallback-model", help="Tried after retries (repeatable)."
+    ),
+    evaluator: list[str] | None = typer.Option(
+        None, "--evaluator", "-e", help="Run only these evaluators (repeatable)."
+    ),
+    max_concurrency: int | None = typer.Option(None, "--max-concurrency"),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds per model call."),
+    retries: int | None = typer.Option(None, "--retries"),
+    deadline: float | None = typer.Option(None, "--deadline", help="Seconds for the whole run."),
+    max_cost: float | None = typer.Option(None, "--max-cost", help="USD budget."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Token budget."),
+    temperature: float | None = typer.Option(None, "--temperature"),
+    seed: int | None = typer.Option(None, "--seed"),
+    samples: int | None = typer.Option(None, "--samples", help="Self-consistency samples."),
+    no_summary: bool | None = typer.Option(None, "--no-summary", help="Skip the overview call."),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Model cache directory."),
+    no_cache: bool | None = typer.Option(None, "--no-cache", help="Disable the model cache."),
+    dry_run: bool | None = typer.Option(
+        None, "--dry-run", help="Render prompts, count tokens, estimate cost; no request."
+    ),
+    dump_prompts: Path | None = typer.Option(None, "--dump-prompts", help="Write prompts here."),
+    since: str | None = typer.Option(
+        None,
+        "--since",
+        help="Incremental: only since..head. 'auto' = the head of --previous-report.",
+    ),
+    previous_report: Path | None = typer.Option(
+        None, "--previous-report", help="With --since: carry forward findings of this JSON report."
+    ),
+    shard: str | None = typer.Option(None, "--shard", help="Review shard I/N of the units."),
+    verbose: bool | None = typer.Option(None, "--verbose", "-v", help="More diagnostics."),
+) -> None:
+    """Review the change and write the reports; the exit code is the gate."""
+    from prreview.cli.run import run_review
+    from prreview.config.load import load_settings
+
+    flags = _change_flags(repo, base, head, staged, working_tree, config_source, include, exclude)
+    flags.update(
+        outputs=tuple(output) if output else None,
+        fail_on=fail_on,
+        min_confidence=min_confidence,
+        filter_mode=filter_mode,
+        import_sarif=tuple(import_sarif) if import_sarif else None,
+        baseline=baseline,
+        sarif_category=sarif_category,
+        fail_open=fail_open,
+        model=model,
+        api_base=api_base,
+        fallback_models=tuple(fallback_model) if fallback_model else None,
+        only_evaluators=tuple(evaluator) if evaluator else None,
+        max_concurrency=max_concurrency,
+        timeout=timeout,
+        retries=retries,
+        deadline=deadline,
+        max_cost=max_cost,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        samples=samples,
+        summary=False if no_summary else None,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
+        dry_run=dry_run,
+        dump_prompts=dump_prompts,
+        since=since,
+        previous_report=previous_report,
+        shard=shard,
+        verbose=verbose,
+    )
+    settings = load_settings(flags, os.environ, config_path=config, warn=err)
+    raise typer.Exit(run_review(settings, os.environ, err))
+
+
+@app.command()
+def merge(
+    parts: list[Path] = typer.Argument(..., help="JSON reports of the shards (--output json=...)."),
+    output: list[str] | None = typer.Option(
+        None, "--output", "-o", help="FORMAT=PATH (repeatable)."
+    ),
+    fail_on: str | None = typer.Option(None, "--fail-on", help="Gate for the union."),
+    min_confidence: float | None = typer.Option(None, "--min-confidence"),
+    sarif_category: str = typer.Option("prreview", "--sarif-category"),
+) -> None:
+    """Combine shard reports into one review (one SARIF run, one Code Quality file)."""
+    from prreview.cli.run import describe, write_reports
+    from prreview.config.settings import build_settings
+    from prreview.output import check_writable, parse_outputs
+    from prreview.review import gate
+    from prreview.review.combine import load_review, merge_reviews
+
+    outputs = parse_outputs(list(output or []))
+    check_writable(outputs)
+    review = merge_reviews(
+        [load_review(p) for p in parts], fail_on=fail_on, min_confidence=min_confidence
+    )
+    settings = build_settings(env={}, flags={"sarif_category": sarif_category})
+    write_reports(review, settings, outputs, os.environ)
+    err(describe(review))
+    raise typer.Exit(gate.exit_code(review))
+
+
+def _register_lazy_commands() -> None:
+    from prreview.eval.cli import eval_command
+
+    app.command("eval")(eval_command)
+
+
+_register_lazy_commands()
+
+
+@app.command()
+def publish(
+    platform: str = typer.Argument(..., help="github or gitlab."),
+    report: Path = typer.Option(..., "--report", help="JSON report (--output json=PATH)."),
+    repository: str | None = typer.Option(
+        None, "--repository", help="owner/name or GitLab project id (default from CI env)."
+    ),
+    number: int | None = typer.Option(None, "--number", help="PR number or MR iid."),
+    api_url: str | None = typer.Option(None, "--api-url", help="API base URL (GHE, self-managed)."),
+    max_comments: int = typer.Option(25, "--max-comments", help="Inline comments at most."),
+    note: list[str] | None = typer.Option(None, "--note", help="Extra line for the summary."),
+) -> None:
+    """Post or update the PR/MR summary comment and inline comments from a JSON report."""
+    from prreview.publish import publish_command
+
+    code = publish_command(
+        platform,
+        report,
+        env=os.environ,
+        err=err,
+        repository=repository,
+        number=number,
+        api_url=api_url,
+        max_comments=max_comments,
+        notes=tuple(note or ()),
+    )
+    raise typer.Exit(code)
+
+
+# --------------------------------------------------------------------------- small commands
+
+
+@schema_app.command("report")
+def schema_report() -> None:
+    """Print the JSON Schema of the JSON report."""
+    from prreview.report.jsonreport import schema
+
+    sys.stdout.write(schema().rstrip("\n") + "\n")
+
+
+@baseline_app.command("create")
+def baseline_create(
+    file: Path = typer.Argument(..., help="Baseline file to write."),
+    report: Path = typer.Option(..., "--report", help="A JSON report (--output json=PATH)."),
+) -> None:
+    """Create a baseline from a JSON report: its findings are suppressed in later runs."""
+    from prreview.output import write_atomic
+    from prreview.review.suppress import write_baseline
+
+    try:
+        text = report.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _usage(f"--report: cannot read {report}: {exc.strerror}") from None
+    write_atomic(file, write_baseline(text))
+    err(f"prreview: baseline written to {file}")
+
+
+def _cache_for(cache_dir: Path | None, repo: Path | None) -> Any:
+    from prreview.llm.cache import Cache, default_cache_dir
+
+    return Cache(cache_dir or default_cache_dir(repo or Path(".")))
+
+
+@cache_app.command("stats")
+def cache_stats(
+    cache_dir: Path | None = typer.Option(None, "--cache-dir"),
+    repo: Path | None = RepoOpt,
+) -> None:
+    """Entries and size of the model cache."""
+    import json
+
+    stats = _cache_for(cache_dir, repo).stats()
+    sys.stdout.write(json.dumps(stats, indent=2, sort_keys=True, default=str) + "\n")
+
+
+@cache_app.command("clear")
+def cache_clear(
+    cache_dir: Path | None = typer.Option(None, "--cache-dir"),
+    repo: Path | None = RepoOpt,
+) -> None:
+    """Delete every cached model answer."""
+    removed = _cache_for(cache_dir, repo).clear()
+    err(f"prreview: removed {removed} cache entries")
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _install_sigterm() -> Any:
+    """Turn SIGTERM into Terminated; returns the previous handler (None off the main thread)."""
+    import signal
+    import threading
+
+    from prreview.errors import Terminated
+
+    def _raise(_signum: int, _frame: object) -> None:
+        raise Terminated()
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; map every failure to its exit code in one place."""
+    import click
+
+    from prreview.errors import Terminated
+
+    debug = os.environ.get("PRREVIEW_DEBUG") == "1"
+    previous = _install_sigterm()
+    try:
+        rv = app(args=argv, standalone_mode=False, prog_name="prreview")
+        code = rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        code = EXIT_USAGE
+    except click.exceptions.Abort:
+        err("prreview: aborted")
+        code = EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        err("prreview: interrupted")
+        code = EXIT_INTERRUPTED
+    except Terminated as exc:
+        err("prreview: terminated (SIGTERM); no report file was left half-written")
+        code = exc.exit_code
+    except PrreviewError as exc:
+        if debug:
+            traceback.print_exc()
+        err(f"prreview: error: {exc.message}")
+        if exc.hint:
+            err(f"prreview: hint: {exc.hint}")
+        code = exc.exit_code
+    except Exception as exc:  # the one place where an unexpected failure becomes exit 4
+        if debug:
+            traceback.print_exc()
+        err(f"prreview: internal error: {type(exc).__name__}: {exc}")
+        err("prreview: set PRREVIEW_DEBUG=1 for the traceback and please report it")
+        code = EXIT_INTERNAL
+    if previous is not None:
+        import signal
+
+        signal.signal(signal.SIGTERM, previous)
+    if argv is None:
+        sys.exit(code)
+    return code

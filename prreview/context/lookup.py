@@ -1,0 +1,244 @@
+"""Finding definitions of the names a change uses, and the call sites of what it changes.
+
+A grep of the head tree finds lines that look like definitions (a cheap, language-agnostic
+prefilter); the parser then confirms them and gives exact ranges.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from prreview.context.outline import Definition
+from prreview.context.related import cut, is_test_path, nearness
+from prreview.models import Snippet, Symbol
+
+if TYPE_CHECKING:
+    from prreview.context.gather import ContextCache, ContextLimits
+
+_NAME = r"([A-Za-z_$][\w$]*)"
+_NOT_A_TYPE = {
+    "return", "else", "new", "throw", "await", "yield", "case", "delete", "goto", "sizeof",
+    "typeof", "if", "while", "for", "switch", "catch", "echo", "print", "puts", "not", "and",
+    "or", "in", "is", "assert", "raise", "del", "lambda", "go", "defer", "elif", "do", "try",
+    "with", "using", "package", "import", "from", "export", "function", "func", "def", "when",
+}  # fmt: skip
+_DEFINERS = [
+    re.compile(
+        r"\b(?:def|class|function|func|fn|fun|struct|enum|interface|trait|type|module|const|let"
+        r"|var|val|static|sub|record|namespace|typedef|union|impl|object|alias|macro_rules!"
+        r"|define)\s+(?:\([^)]*\)\s*)?[*&]?\s*(?:self\.)?" + _NAME
+    ),
+    re.compile(r"^" + _NAME + r"\s*(?::[^=]*)?=(?!=)"),
+    re.compile(r"^\s*([A-Z][A-Z0-9_]*)\s*(?::[^=]*)?=(?!=)"),
+    re.compile(r"\b(?:final|const|readonly)\s+(?:[\w<>\[\],.?]+\s+)*" + _NAME + r"\s*="),
+    re.compile(r"^\s*" + _NAME + r"\s*=\s*(?:async\s*)?(?:\([^)]*\)|[A-Za-z_$][\w$]*)\s*=>"),
+    re.compile(
+        r"^\s*(?:[A-Za-z_$][\w$]*\.)+" + _NAME + r"\s*=\s*(?:async\b\s*)?"
+        r"(?:function\b|class\b|\([^)]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)"
+    ),
+]
+_TYPED_CALLABLE = re.compile(r"^\s*((?:[\w:<>,\[\]*&]+\s+)+)[*&]*(?:\w+::)*([A-Za-z_~]\w*)\s*\(")
+_METHOD_BLOCK = re.compile(
+    r"^\s*(?:(?:static|async|get|set|public|private|protected|override|\*)\s+)*"
+    + _NAME
+    + r"\s*\([^)]*\)\s*(?::\s*[^{]+)?\{\s*$"
+)
+_C_COLUMN_ZERO = re.compile(r"^" + _NAME + r"\s*\(")
+_C_SUFFIXES = (".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh")
+
+
+def defined_names(path: str, text: str) -> frozenset[str]:
+    """Names this line may define; a prefilter, so false positives are fine, misses are not."""
+    names = {m.group(1) for p in _DEFINERS for m in p.finditer(text)}
+    typed = _TYPED_CALLABLE.match(text)
+    if typed and typed.group(1).split()[0] not in _NOT_A_TYPE:
+        names.add(typed.group(2))
+    block = _METHOD_BLOCK.match(text)
+    if block and block.group(1) not in _NOT_A_TYPE:
+        names.add(block.group(1))
+    if path.endswith(_C_SUFFIXES) and (zero := _C_COLUMN_ZERO.match(text)):
+        names.add(zero.group(1))
+    return frozenset(names)
+
+
+def find_definitions(
+    origin: str,
+    words: list[str],
+    local: list[Definition],
+    local_lines: list[str],
+    visible: list[tuple[int, int]],
+    cache: ContextCache,
+    limits: ContextLimits,
+) -> list[Snippet]:
+    """Definitions of `words`: in the changed file first, else the nearest unambiguous ones."""
+    include_tests = is_test_path(origin)
+    out: list[Snippet] = []
+    seen: set[tuple[str, int]] = set()
+    for word in words:
+        if len(out) >= limits.max_definitions:
+            break
+        same_file = [d for d in local if d.name == word]
+        if any(_within(d, visible) for d in same_file):
+            continue
+        if same_file:
+            found = [(origin, d, local_lines) for d in same_file[: limits.ambiguity]]
+        else:
+            found = [
+                (path, d, cache.lines(path) or [])
+                for path, d in _repo_definitions(origin, word, cache, limits, include_tests)
+            ]
+        for path, d, lines in found:
+            if (path, d.start_line) in seen:
+                continue
+            seen.add((path, d.start_line))
+            snippet = _definition_snippet(word, path, d, lines, limits)
+            if snippet is not None and len(out) < limits.max_definitions:
+                out.append(snippet)
+    return out
+
+
+def _within(d: Definition, ranges: list[tuple[int, int]]) -> bool:
+    return any(a <= d.start_line and d.end_line <= b for a, b in ranges)
+
+
+def _repo_definitions(
+    origin: str, word: str, cache: ContextCache, limits: ContextLimits, include_tests: bool
+) -> list[tuple[str, Definition]]:
+    if len(cache.hits(word)) > limits.max_grep_lines:
+        return []
+    sites = cache.definition_sites(word, include_tests)
+    candidates = [path for path in sites if path != origin]
+    if not candidates or sum(sites[p] for p in candidates) > limits.max_candidate_lines:
+        return []
+    found = [
+        (path, d)
+        for path in sorted(candidates, key=lambda p: nearness(origin, p))
+        for d in cache.definitions(path)
+        if d.name == word
+    ]
+    return found if len(found) <= limits.ambiguity else []
+
+
+def _definition_snippet(
+    word: str, path: str, d: Definition, lines: list[str], limits: ContextLimits
+) -> Snippet | None:
+    what = f"{d.kind} {d.qualified_name}"
+    label = f"definition of {what}" if d.qualified_name == word else f"definition of {word}: {what}"
+    end = d.end_line
+    if d.length > limits.max_definition_lines:
+        end = d.start_line + limits.truncated_definition_lines - 1
+        label += f" (truncated, {d.length} lines)"
+    return cut("definition", path, lines, d.start_line, end, label)
+
+
+_CONSTRUCTORS = {"__init__", "constructor", "initialize"}
+
+
+def call_targets(symbols: Iterable[Symbol], limit: int) -> list[tuple[Symbol, str]]:
+    """The name each changed function or method is called by (a constructor: its class)."""
+    out: list[tuple[Symbol, str]] = []
+    names: set[str] = set()
+    for s in symbols:
+        if s.kind not in ("function", "method"):
+            continue
+        name = s.name
+        if name in _CONSTRUCTORS:
+            parts = s.qualified_name.split(".")
+            name = parts[-2] if len(parts) > 1 else ""
+        if len(name) >= 3 and name not in names:
+            names.add(name)
+            out.append((s, name))
+    return out[:limit]
+
+
+def find_call_sites(
+    origin: str, targets: list[tuple[Symbol, str]], cache: ContextCache, limits: ContextLimits
+) -> list[Snippet]:
+    """Up to max_call_sites callers of each changed function (see call_targets), nearest first."""
+    include_tests = is_test_path(origin)
+    out: list[Snippet] = []
+    for symbol, name in targets:
+        room = limits.max_call_sites_total - len(out)
+        if room <= 0:
+            break
+        sites = _call_sites(origin, symbol, name, cache, limits, include_tests)
+        out.extend(_windows(symbol, sites, cache, limits)[:room])
+    return out
+
+
+def _call_sites(
+    origin: str,
+    symbol: Symbol,
+    name: str,
+    cache: ContextCache,
+    limits: ContextLimits,
+    include_tests: bool,
+) -> list[tuple[str, int]]:
+    hits = cache.hits(name)
+    if len(hits) > limits.max_grep_lines:
+        return []
+    elsewhere = [p for p in cache.definition_sites(name, True) if p != origin]
+    if len(elsewhere) >= limits.ambiguity:
+        return []  # the callers found would mostly call the other definitions
+    own = (symbol.new_start or 0, symbol.new_end or -1)
+    sites: list[tuple[str, int]] = []
+    for path, line, text in sorted(hits, key=lambda h: (nearness(origin, h[0]), h[1])):
+        if not include_tests and cache.is_test(path):
+            continue
+        if path == origin and own[0] <= line <= own[1]:
+            continue
+        if _calls(text, name) and name not in cache.defined_names(path, line, text):
+            sites.append((path, line))
+            if len(sites) >= limits.max_call_sites:
+                break
+    return sites
+
+
+def _calls(text: str, name: str) -> bool:
+    """Whether `text` calls `name`: `name(`, `name (` or Ruby's `name.new`."""
+    at = text.find(name)
+    while at >= 0:
+        before = text[at - 1] if at else " "
+        after = text[at + len(name) :].lstrip()
+        if not (before.isalnum() or before in "_$") and after.startswith(("(", ".new")):
+            return True
+        at = text.find(name, at + 1)
+    return False
+
+
+def _caller_span(
+    path: str, line: int, cache: ContextCache, limits: ContextLimits
+) -> tuple[int, int]:
+    """The whole calling function when it is short (the caller's expectations), else a window."""
+    pad = limits.call_site_context
+    enclosing = [
+        d
+        for d in cache.definitions(path)
+        if d.kind in {"function", "method"} and d.start_line <= line <= d.end_line
+    ]
+    if enclosing:
+        inner = min(enclosing, key=lambda d: d.end_line - d.start_line)
+        if inner.end_line - inner.start_line + 1 <= limits.max_caller_lines:
+            return inner.start_line, inner.end_line
+    return line - pad, line + pad
+
+
+def _windows(
+    symbol: Symbol, sites: list[tuple[str, int]], cache: ContextCache, limits: ContextLimits
+) -> list[Snippet]:
+    spans: list[tuple[str, int, int]] = []
+    for path, line in sites:
+        start, end = _caller_span(path, line, cache, limits)
+        if spans and spans[-1][0] == path and start <= spans[-1][2] + 1:
+            spans[-1] = (path, spans[-1][1], max(end, spans[-1][2]))
+        else:
+            spans.append((path, start, end))
+    out: list[Snippet] = []
+    for path, start, end in spans:
+        label = f"call site of {symbol.qualified_name}"
+        snippet = cut("call_site", path, cache.lines(path) or [], start, end, label)
+        if snippet is not None:
+            out.append(snippet)
+    return out
