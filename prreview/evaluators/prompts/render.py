@@ -36,7 +36,11 @@ def _env() -> Any:
 @functools.cache
 def builtin_source(name: str) -> str:
     """Source of a packaged template, e.g. 'system' or 'evaluators/security'."""
-    return resources.files("prreview.evaluators.prompts").joinpath(f"{name}.j2").read_text(encoding="utf-8")
+    return (
+        resources.files("prreview.evaluators.prompts")
+        .joinpath(f"{name}.j2")
+        .read_text(encoding="utf-8")
+    )
 
 
 def template_hash(*sources: str) -> str:
