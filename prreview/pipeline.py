@@ -13,9 +13,24 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from prreview import checks
+from prreview.change import filters, git, read
+from prreview.checks.sarif_import import filter_findings, import_sarif
+from prreview.config.load import choose_config_source
 from prreview.config.settings import Settings
+from prreview.context.symbols import changed_modules
+from prreview.evaluators import memo, model_half
+from prreview.evaluators.registry import resolve_evaluators
+from prreview.evaluators.validate import normalise_path
+from prreview.llm.engine import prefetch
+from prreview.review import gate
+from prreview.review.combine import carry_forward, load_review
+from prreview.review.merge import merge_findings, vote
+from prreview.review.summary import build_summary
+from prreview.review.suppress import apply_baseline, apply_inline_suppressions, load_baseline
 from prreview.version import __version__
 
+from .checks.secrets import is_secret_file
 from .models import (
     ChangeSet,
     ChangeSummary,
@@ -33,11 +48,10 @@ Observer = Callable[[str], None]
 
 def read_change_set(settings: Settings, env: Mapping[str, str] | None = None) -> ChangeSet:
     """Read the change from git and mark the files that will not be reviewed."""
-    from prreview.change import git as gitio
 
     environ = os.environ if env is None else env
-    changes = gitio.read_changes(settings, environ)
-    with gitio.reader_for(changes) as reader:
+    changes = read.read_changes(settings, environ)
+    with read.reader_for(changes) as reader:
         return filter_change_set(changes, settings, reader)
 
 
@@ -84,7 +98,6 @@ def skipped_files(changes: ChangeSet) -> list[SkippedItem]:
 def _import_findings(
     settings: Settings, changes: ChangeSet, read_line: Callable[[str, int], str | None]
 ) -> tuple[list[Finding], list[Rule]]:
-    from prreview.checks.sarif_import import import_sarif
 
     findings: list[Finding] = []
     rules: list[Rule] = []
@@ -118,8 +131,6 @@ def _postprocess(
     read_line: Callable[[str, int], str | None],
 ) -> tuple[list[Finding], int, int]:
     """Filter mode, inline suppressions and baseline. Returns (kept, filtered, suppressed)."""
-    from prreview.checks.sarif_import import filter_findings
-    from prreview.review.suppress import apply_baseline, apply_inline_suppressions, load_baseline
 
     kept, filtered = filter_findings(findings, changes, settings.filter_mode)
     kept, suppressed = apply_inline_suppressions(kept, changes, read_line)
@@ -131,14 +142,12 @@ def _postprocess(
 
 def filter_change_set(changes: ChangeSet, settings: Settings, head: Any) -> ChangeSet:
     """Default and user filters, then secret files: every skipped file keeps its reason."""
-    from prreview.change import filters
 
     return mark_secret_files(filters.apply_filters(changes, settings, head))
 
 
 def mark_secret_files(changes: ChangeSet) -> ChangeSet:
     """Files such as .env or id_rsa are never sent to a model (built-in checks still run)."""
-    from .checks.secrets import is_secret_file
 
     files = tuple(
         f.model_copy(update={"skip_reason": "secret file: never sent to a model"})
@@ -153,20 +162,17 @@ def _trusted_reader(
     settings: Settings, changes: ChangeSet, env: Mapping[str, str]
 ) -> Callable[[str], str | None]:
     """Reads repository-supplied templates from where the policy comes from (base in CI)."""
-    from prreview.change import git as gitio
-    from prreview.config.load import choose_config_source
 
     source = choose_config_source(settings.model_dump(), env)
     root = Path(changes.repo_root)
 
     def read(path: str) -> str | None:
-        from prreview.evaluators.validate import normalise_path
 
         clean = normalise_path(path)
         if clean is None:
             return None
         if source == "base" and changes.base_sha:
-            data = gitio.read_blob_at(root, changes.base_sha, clean)
+            data = git.read_blob_at(root, changes.base_sha, clean)
             return None if data is None else data.decode("utf-8", "replace")
         target = root / clean
         return target.read_text(encoding="utf-8", errors="replace") if target.is_file() else None
@@ -178,7 +184,6 @@ def resolve_since(settings: Settings, notify: Observer) -> Settings:
     """`--since auto`: the head of --previous-report (the last reviewed head), else full review."""
     if settings.since != "auto":
         return settings
-    from prreview.review.combine import load_review
 
     path = settings.previous_report
     if path is None or not Path(path).is_file():
@@ -199,22 +204,16 @@ def review(
     observer: Observer | None = None,
 ) -> Review:
     """Review the change described by `settings` and return the Review."""
-    from prreview import checks
-    from prreview.change import git as gitio
-    from prreview.evaluators import run as llmstep
-    from prreview.review.merge import merge_findings, vote
 
     started = time.monotonic()
     environ = os.environ if env is None else env
     notify = observer or (lambda _m: None)
     settings = resolve_since(settings, notify)
-    if settings.model and not settings.dry_run and llmstep.cache_is_cold(settings):
-        from prreview.llm.engine import prefetch
-
+    if settings.model and not settings.dry_run and model_half.cache_is_cold(settings):
         prefetch()
-    changes = gitio.read_changes(settings, environ)
+    changes = read.read_changes(settings, environ)
     notify(f"prreview: {changes.base_reason}")
-    with gitio.reader_for(changes) as head, gitio.reader_for(changes, "old") as base:
+    with read.reader_for(changes) as head, read.reader_for(changes, "old") as base:
         changes = filter_change_set(changes, settings, head)
         read_line = line_reader(head)
         raw = list(checks.run_checks(changes.files))
@@ -235,8 +234,6 @@ def review(
         and settings.since
         and changes.base_ref == settings.since
     ):
-        from prreview.review.combine import carry_forward, load_review
-
         kept, _dropped = carry_forward(
             load_review(Path(settings.previous_report)), changes.files, findings
         )
@@ -261,20 +258,16 @@ def _model_half(
     started: float,
 ) -> tuple[Any, dict[str, list[Symbol]]]:
     """The LLM evaluators, or their memoised outcome for an identical re-run."""
-    from prreview.evaluators import memo as runcache
-    from prreview.evaluators import run as llmstep
-    from prreview.evaluators.registry import resolve_evaluators
-
     specs = resolve_evaluators(settings, _trusted_reader(settings, changes, env))
-    key = runcache.run_key(settings, changes, specs)
-    memo = runcache.load(settings, key)
-    if memo is not None:
+    key = memo.run_key(settings, changes, specs)
+    remembered = memo.load(settings, key)
+    if remembered is not None:
         notify("prreview: identical to an earlier run: model outcome taken from the cache")
-        return memo
-    analysis = llmstep.analyse(changes, head, base)
-    deadline = llmstep.deadline_from(settings, started)
-    llm, _planned = llmstep.run_llm(settings, changes, analysis, specs, notify, deadline)
-    runcache.store(settings, key, llm, analysis.symbols)
+        return remembered
+    analysis = model_half.analyse(changes, head, base)
+    deadline = model_half.deadline_from(settings, started)
+    llm, _planned = model_half.run_llm(settings, changes, analysis, specs, notify, deadline)
+    memo.store(settings, key, llm, analysis.symbols)
     return llm, analysis.symbols
 
 
@@ -290,9 +283,6 @@ def assemble(
     started: float,
 ) -> Review:
     """Stats, summary, gate and completeness in one frozen Review."""
-    from prreview.context.symbols import changed_modules
-    from prreview.review import gate
-    from prreview.review.summary import build_summary
 
     all_refs = {
         (f.path, i)

@@ -1,6 +1,6 @@
 """Reading files of one tree (a revision, the index or the work tree) for context.
 
-Part of the git layer: every process starts through gitio's `_run`/`_argv`/`_env`, with the
+Part of the git layer: every process starts through change.git's `run`/`argv`/`git_env`, with the
 same safety overrides. Blobs come from one long-lived `git cat-file --batch` process.
 """
 
@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Literal
 
 from prreview.change.git import (
-    _BINARY_SNIFF,
-    _argv,
-    _env,
-    _run,
+    BINARY_SNIFF,
+    argv,
     empty_tree,
     git_attr,
+    git_env,
     repo_root,
     rev_parse,
+    run,
 )
 from prreview.errors import GitError
 from prreview.models import ChangeSet
@@ -88,7 +88,7 @@ class TreeReader:
             return self._read_worktree(path)
         name = f"{self.rev}:{path}" if self.rev else f":0:{path}"
         if "\n" in name:
-            proc = _run(self.root, ["cat-file", "blob", name], ok=(0, 128))
+            proc = run(self.root, ["cat-file", "blob", name], ok=(0, 128))
             return proc.stdout if proc.returncode == 0 else None
         with self._lock:
             return self._batch_read(name.encode("utf-8", "surrogateescape"))
@@ -96,18 +96,18 @@ class TreeReader:
     def read_text(self, path: str) -> str | None:
         """UTF-8 text (invalid bytes replaced), or None when missing or binary."""
         data = self.read_bytes(path)
-        if data is None or b"\0" in data[:_BINARY_SNIFF]:
+        if data is None or b"\0" in data[:BINARY_SNIFF]:
             return None
         return data.decode("utf-8", "replace")
 
     def ls_files(self) -> list[str]:
         """Every file path of the tree (submodules left out)."""
         if self.rev is not None:
-            out = _run(self.root, ["ls-tree", "-r", "-z", "--full-tree", self.rev]).stdout
+            out = run(self.root, ["ls-tree", "-r", "-z", "--full-tree", self.rev]).stdout
             entries = [e.split(b"\t", 1) for e in out.split(b"\0") if e]
             names = [n for meta, n in entries if meta.split(b" ")[1] == b"blob"]
         else:
-            out = _run(self.root, ["ls-files", "-z", "-s"]).stdout
+            out = run(self.root, ["ls-files", "-z", "-s"]).stdout
             entries = [e.split(b"\t", 1) for e in out.split(b"\0") if e]
             names = list(dict.fromkeys(n for meta, n in entries if not meta.startswith(b"160000")))
         paths = [n.decode("utf-8", "replace") for n in names]
@@ -148,7 +148,7 @@ class TreeReader:
         args += [self.rev] if self.rev else (["--cached"] if self.index else [])
         if paths is not None and len(paths) <= 500:
             args += ["--", *paths]
-        return _run(self.root, args, ok=(0, 1)).stdout
+        return run(self.root, args, ok=(0, 1)).stdout
 
     def attr(self, paths: Sequence[str], attr: str) -> dict[str, str]:
         """git_attr() for this tree."""
@@ -182,11 +182,11 @@ class TreeReader:
     def _batch_process(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
             self._proc = subprocess.Popen(
-                _argv(self.root, ["cat-file", "--batch"]),
+                argv(self.root, ["cat-file", "--batch"]),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                env=_env(),
+                env=git_env(),
             )
             self._finalizer = weakref.finalize(self, _stop, self._proc)
         return self._proc

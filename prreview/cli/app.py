@@ -7,15 +7,26 @@ jinja2, tree-sitter) are imported inside the commands, never at import time, so
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
 
+import click
 import typer
 
-from prreview.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_USAGE, PrreviewError
+from prreview.errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    PrreviewError,
+    Terminated,
+    UsageError,
+)
 from prreview.version import __version__
 
 app = typer.Typer(
@@ -131,7 +142,6 @@ def plan(
 
 
 def _usage(message: str) -> PrreviewError:
-    from prreview.errors import UsageError
 
     return UsageError(message)
 
@@ -356,7 +366,6 @@ def cache_stats(
     repo: Path | None = RepoOpt,
 ) -> None:
     """Entries and size of the model cache."""
-    import json
 
     stats = _cache_for(cache_dir, repo).stats()
     sys.stdout.write(json.dumps(stats, indent=2, sort_keys=True, default=str) + "\n")
@@ -377,10 +386,6 @@ def cache_clear(
 
 def _install_sigterm() -> Any:
     """Turn SIGTERM into Terminated; returns the previous handler (None off the main thread)."""
-    import signal
-    import threading
-
-    from prreview.errors import Terminated
 
     def _raise(_signum: int, _frame: object) -> None:
         raise Terminated()
@@ -392,9 +397,6 @@ def _install_sigterm() -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; map every failure to its exit code in one place."""
-    import click
-
-    from prreview.errors import Terminated
 
     debug = os.environ.get("PRREVIEW_DEBUG") == "1"
     previous = _install_sigterm()
@@ -429,8 +431,6 @@ def main(argv: list[str] | None = None) -> int:
         err("prreview: set PRREVIEW_DEBUG=1 for the traceback and please report it")
         code = EXIT_INTERNAL
     if previous is not None:
-        import signal
-
         signal.signal(signal.SIGTERM, previous)
     if argv is None:
         sys.exit(code)

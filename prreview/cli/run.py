@@ -10,15 +10,18 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from prreview import pipeline
 from prreview.config.settings import Settings
 from prreview.errors import EXIT_TERMINATED, TERMINATED_REASON
 from prreview.models import Review
+from prreview.output import append_step_summary, check_writable, parse_outputs, write_atomic
+from prreview.report import FORMATS
+from prreview.review import gate
 
 Err = Callable[[str], None]
 
 
 def render_format(fmt: str, review: Review, settings: Settings) -> str:
-    from prreview.report import FORMATS
 
     render = FORMATS[fmt]
     if fmt == "sarif":
@@ -29,7 +32,6 @@ def render_format(fmt: str, review: Review, settings: Settings) -> str:
 def write_reports(
     review: Review, settings: Settings, outputs: list[tuple[str, str]], env: Mapping[str, str]
 ) -> None:
-    from prreview.output import append_step_summary, write_atomic
 
     for fmt, target in outputs:
         text = render_format(fmt, review, settings)
@@ -57,9 +59,6 @@ def describe(review: Review) -> str:
 
 
 def run_review(settings: Settings, env: Mapping[str, str], err: Err) -> int:
-    from prreview import pipeline
-    from prreview.output import check_writable, parse_outputs
-    from prreview.review import gate
 
     outputs = parse_outputs(list(settings.outputs) or ["markdown=-"])
     check_writable(outputs)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from prreview.change import ci, git, read
 from prreview.config.settings import (
     Settings,
     build_settings,
@@ -40,10 +41,9 @@ def _read_worktree(repo: Path) -> Callable[[str], str | None]:
 
 
 def _read_commit(repo: Path, rev: str) -> Callable[[str], str | None]:
-    from prreview.change import git as gitio
 
     def read(name: str) -> str | None:
-        data = gitio.read_blob_at(repo, rev, name)
+        data = git.read_blob_at(repo, rev, name)
         return None if data is None else data.decode("utf-8", "replace")
 
     return read
@@ -55,9 +55,8 @@ def choose_config_source(pre: Mapping[str, Any], env: Mapping[str, str]) -> str:
         return source
     if pre.get("staged") or pre.get("working_tree"):
         return "head"
-    from prreview.change import git as gitio
 
-    return "base" if gitio.ci_base_detected(env) else "head"
+    return "base" if ci.ci_base_detected(env) else "head"
 
 
 def _file_values(
@@ -80,9 +79,8 @@ def _file_values(
     if source == "head":
         found = find_config_text(_read_worktree(repo))
         return parse_config_text(found[1], found[0]) if found else {}
-    from prreview.change import git as gitio
 
-    _ref, base_sha, head_sha, _why = gitio.resolve_refs(
+    _ref, base_sha, head_sha, _why = read.resolve_refs(
         repo, base=pre.get("base"), head=str(pre.get("head") or "HEAD"), env=env
     )
     found = find_config_text(_read_commit(repo, base_sha)) if base_sha else None

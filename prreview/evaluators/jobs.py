@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prreview.change.filters import path_matches
+from prreview.checks.secrets import redact
 from prreview.config.settings import Settings
+from prreview.evaluators.answer import ANSWER_SCHEMA, AnswerError, parse_answer, repair_message
 from prreview.evaluators.prompts.render import (
     boundary_for,
     render_builtin,
@@ -23,8 +26,10 @@ from prreview.evaluators.prompts.render import (
 )
 from prreview.evaluators.registry import EvaluatorSpec
 from prreview.evaluators.validate import LineSource, validate_items
+from prreview.llm.engine import ChatRequest
 from prreview.models import ChangeSet, Finding, SkippedItem, Snippet, Unit
-from prreview.plan.units import PlanConfig, split_unit
+from prreview.output import write_atomic
+from prreview.plan.units import PlanConfig, format_file, split_unit
 
 Counter = Callable[[str], int]
 Observer = Callable[[str], None]
@@ -70,13 +75,11 @@ class Outcome:
 
 
 def _redact(text: str) -> tuple[str, int]:
-    from prreview.checks.secrets import redact
 
     return redact(text)
 
 
 def path_instructions(settings: Settings, paths: Sequence[str]) -> str:
-    from prreview.change.filters import path_matches
 
     texts = [
         item.text.strip()
@@ -147,8 +150,6 @@ def build_jobs(
 
 
 def _request(job: Job, settings: Settings) -> Any:
-    from prreview.evaluators.answer import ANSWER_SCHEMA
-    from prreview.llm.engine import ChatRequest
 
     temperature = settings.temperature if settings.samples == 1 else max(settings.temperature, 0.7)
     seed = settings.seed if settings.samples == 1 else (settings.seed or 0) + job.sample
@@ -175,7 +176,6 @@ def _display_key(job: Job) -> str:
 
 
 def dump_prompts(jobs: Sequence[Job], directory: Path) -> None:
-    from prreview.output import write_atomic
 
     for job in jobs:
         name = f"{job.unit.id}-{job.spec.name}-{job.sample}.md"
@@ -196,7 +196,6 @@ class Context:
 
 def _handle_answer(job: Job, result: Any, ctx: Context, out: Outcome) -> Job | None:
     """Parse and validate one answer; returns a repair job when the answer was invalid."""
-    from prreview.evaluators.answer import AnswerError, parse_answer, repair_message
 
     try:
         answer, invalid = parse_answer(result.text)
@@ -306,7 +305,6 @@ def shared_prefix_tokens(jobs: Sequence[Job]) -> int:
 
 
 def summary_job(changes: ChangeSet, settings: Settings, count: Counter) -> Job | None:
-    from prreview.plan.units import format_file
 
     budget = 6000
     parts: list[str] = []
@@ -345,7 +343,6 @@ def summary_job(changes: ChangeSet, settings: Settings, count: Counter) -> Job |
 
 def _handle_summary(result: Any, job: Job, out: Outcome) -> None:
     """The overview is optional: a failed or invalid answer leaves it empty, nothing more."""
-    from prreview.evaluators.answer import AnswerError, parse_answer
 
     _account(result, job, out)
     if result.error:

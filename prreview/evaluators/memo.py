@@ -19,6 +19,7 @@ from typing import Any
 from prreview.config.settings import Settings
 from prreview.evaluators.jobs import Outcome
 from prreview.evaluators.registry import EvaluatorSpec
+from prreview.llm.cache import Cache, default_cache_dir
 from prreview.models import ChangeSet, Finding, SkippedItem, Symbol
 from prreview.version import __version__
 
@@ -101,7 +102,6 @@ def _load(text: str) -> tuple[Outcome, dict[str, list[Symbol]]]:
 
 
 def _cache(settings: Settings) -> Any:
-    from prreview.llm.cache import Cache, default_cache_dir
 
     return Cache(settings.cache_dir or default_cache_dir(Path(settings.repo)))
 

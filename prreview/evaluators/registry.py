@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from prreview.change.filters import path_matches
 from prreview.config.settings import EvaluatorSettings, Settings
 from prreview.errors import ConfigError
 from prreview.evaluators.prompts.render import (
@@ -128,7 +129,6 @@ def resolve_evaluators(
 
 def routes(spec: EvaluatorSpec, path: str, language: str | None) -> bool:
     """Whether `spec` reviews the file at `path`."""
-    from prreview.change.filters import path_matches
 
     if spec.paths and not path_matches(path, spec.paths):
         return False

@@ -11,6 +11,7 @@ import hashlib
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
 
+from prreview.errors import UsageError
 from prreview.models import ChangeSet, FileChange, Frozen, Hunk, SkippedItem, Snippet, Unit
 
 Counter = Callable[[str], int]
@@ -210,7 +211,6 @@ def shard_units(units: Sequence[Unit], index: int, count: int) -> list[Unit]:
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
-    from prreview.errors import UsageError
 
     try:
         i_s, n_s = spec.split("/", 1)

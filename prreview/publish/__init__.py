@@ -15,6 +15,9 @@ from pydantic import ValidationError
 from ..errors import UsageError
 from ..models import Review
 from .common import PublishResult, RetryPolicy
+from .github import publish_github, target_from_env
+from .gitlab import publish_gitlab
+from .gitlab import target_from_env as gitlab_target
 
 __all__ = ["PLATFORMS", "PublishResult", "RetryPolicy", "load_review", "publish_command"]
 
@@ -81,12 +84,8 @@ def _publish(
     policy: RetryPolicy,
 ) -> PublishResult:
     if platform == "github":
-        from .github import publish_github, target_from_env
-
         target = target_from_env(env, repository=repository, number=number, api_url=api_url)
         return publish_github(review, target, retry=policy, max_comments=max_comments, notes=notes)
-    from .gitlab import publish_gitlab
-    from .gitlab import target_from_env as gitlab_target
 
     gl_target = gitlab_target(env, project=repository, iid=number, api_url=api_url)
     return publish_gitlab(review, gl_target, retry=policy, max_comments=max_comments, notes=notes)

@@ -10,12 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from prreview.errors import UsageError
 from prreview.models import FileChange, Finding, Review, Stats
+from prreview.review import gate
+from prreview.review.merge import merge_findings
+from prreview.review.summary import build_summary
 
 
 def load_review(path: Path) -> Review:
-    from pydantic import ValidationError
 
     try:
         return Review.model_validate_json(path.read_text(encoding="utf-8"))
@@ -53,9 +57,6 @@ def merge_reviews(
     reviews: Sequence[Review], *, fail_on: str | None = None, min_confidence: float | None = None
 ) -> Review:
     """One review from shards of the same change; the gate is applied to the union."""
-    from prreview.review import gate
-    from prreview.review.merge import merge_findings
-    from prreview.review.summary import build_summary
 
     if not reviews:
         raise UsageError("prreview merge needs at least one report")

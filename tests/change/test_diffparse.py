@@ -14,7 +14,7 @@ from prreview.change.diffparse import (
     parse_hunks,
     split_raw,
 )
-from prreview.change.git import read_changes
+from prreview.change.read import read_changes
 from prreview.config.settings import Settings
 
 _SHA_A = "1" * 40

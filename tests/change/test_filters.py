@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from prreview.change.filters import apply_filters, glob_to_regex, matching_pattern, path_matches
-from prreview.change.git import read_changes, reader_for
+from prreview.change.read import read_changes, reader_for
 from prreview.config.settings import Settings
 from prreview.models import ChangeSet
 

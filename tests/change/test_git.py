@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from prreview.change.git import read_changes
+from prreview.change.read import read_changes
 from prreview.config.settings import Settings
 from prreview.errors import UsageError
 from prreview.models import ChangeSet, FileChange

@@ -12,7 +12,7 @@ import itertools
 import os
 import random
 
-from prreview.change.git import read_changes
+from prreview.change.read import read_changes
 from prreview.config.settings import Settings
 from prreview.models import FileChange
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from prreview.change.git import ci_base_detected, read_changes, resolve_refs
+from prreview.change.ci import ci_base_detected
+from prreview.change.read import read_changes, resolve_refs
 from prreview.config.settings import Settings
 from prreview.errors import EXIT_USAGE, GitError
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from prreview.change.git import git_attr, is_ancestor, read_blob_at, read_changes, reader_for
+from prreview.change.git import git_attr, is_ancestor, read_blob_at
+from prreview.change.read import read_changes, reader_for
 from prreview.change.tree import TreeReader
 from prreview.config.settings import Settings
 from prreview.errors import GitError

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from prreview.change.filters import apply_filters
-from prreview.change.git import read_changes
+from prreview.change.read import read_changes
 from prreview.config.settings import Settings
 from prreview.models import ChangeSet, FileChange
 from prreview.plan.view import plan_dict, render_plan_json, render_plan_text

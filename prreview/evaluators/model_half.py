@@ -11,7 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prreview.cli.progress import progress_printer
 from prreview.config.settings import Settings
+from prreview.context.gather import ContextRequest, gather_context_many
+from prreview.context.symbols import changed_symbols
 from prreview.errors import TERMINATED_REASON, BudgetError, Terminated
 from prreview.evaluators.jobs import (
     Context,
@@ -24,7 +27,11 @@ from prreview.evaluators.jobs import (
     summary_job,
 )
 from prreview.evaluators.registry import EvaluatorSpec, routes
-from prreview.models import ChangeSet, Snippet, Symbol
+from prreview.llm import tokens
+from prreview.llm.cache import Cache, default_cache_dir
+from prreview.llm.engine import Engine, EngineConfig
+from prreview.llm.prices import context_window, estimate_cost
+from prreview.models import ChangeSet, SkippedItem, Snippet, Symbol
 from prreview.plan.units import Plan, PlanConfig, parse_shard, path_risk, plan_units, shard_units
 
 Observer = Callable[[str], None]
@@ -41,8 +48,6 @@ class Analysis:
 
 def analyse(changes: ChangeSet, head: object, base: object | None) -> Analysis:
     """Changed symbols and context snippets for every reviewable text file."""
-    from prreview.context.gather import ContextRequest, gather_context_many
-    from prreview.context.symbols import changed_symbols
 
     out = Analysis()
     requests: list[ContextRequest] = []
@@ -67,7 +72,6 @@ def analyse(changes: ChangeSet, head: object, base: object | None) -> Analysis:
 
 def unit_budget(settings: Settings, model: str) -> int:
     """Prompt tokens per unit: the model's window minus the output reserve, capped."""
-    from prreview.llm.prices import context_window
 
     if settings.unit_tokens:
         return settings.unit_tokens
@@ -103,7 +107,6 @@ def _fit_token_budget(
     """Drop whole units, lowest risk first, until the estimate fits --max-tokens."""
     if settings.max_tokens is None or count_total <= settings.max_tokens:
         return jobs
-    from prreview.models import SkippedItem
 
     per_unit: dict[str, list[Job]] = {}
     for j in jobs:
@@ -149,7 +152,6 @@ def run_llm(
     deadline_at: float | None,
 ) -> tuple[Outcome, int]:
     """Run every LLM evaluator. Returns the outcome and the number of hunks planned."""
-    from prreview.llm import tokens
 
     model = settings.model or ""
     count = lambda text: tokens.count_tokens(text, model)  # noqa: E731
@@ -203,7 +205,6 @@ def _lines_of(analysis: Analysis) -> Callable[[str], list[str] | None]:
 def _preflight_cost(settings: Settings, jobs: Sequence[Job]) -> None:
     if settings.max_cost is None or not jobs:
         return
-    from prreview.llm.prices import estimate_cost
 
     total = 0.0
     for job in jobs:
@@ -218,9 +219,6 @@ def _preflight_cost(settings: Settings, jobs: Sequence[Job]) -> None:
 
 
 def _engine(settings: Settings, deadline_at: float | None, observer: Observer) -> object:
-    from prreview.cli.progress import progress_printer
-    from prreview.llm.cache import Cache, default_cache_dir
-    from prreview.llm.engine import Engine, EngineConfig
 
     cache = None
     if not settings.no_cache:
@@ -243,7 +241,6 @@ def _engine(settings: Settings, deadline_at: float | None, observer: Observer) -
 
 def cache_is_cold(settings: Settings) -> bool:
     """True when no model answer can come from the cache (disabled, or never written)."""
-    from prreview.llm.cache import default_cache_dir
 
     if settings.no_cache:
         return True
