@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from ..models import FileChange, Finding, Rule, Severity, fingerprint
+from prreview.change.languages import JS_LIKE, family
+from prreview.models import FileChange, Finding, Rule, Severity, fingerprint
 
 SOURCE = "builtin"
 
@@ -134,50 +135,9 @@ def file_finding(
     )
 
 
-_EXT_LANG = {
-    ".py": "python",
-    ".pyi": "python",
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".ts": "typescript",
-    ".tsx": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".go": "go",
-    ".rb": "ruby",
-    ".php": "php",
-    ".java": "java",
-    ".kt": "kotlin",
-    ".rs": "rust",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".cxx": "cpp",
-    ".hpp": "cpp",
-    ".cs": "csharp",
-}
-_LANG_ALIASES = {
-    "tsx": "typescript",
-    "jsx": "javascript",
-    "c++": "cpp",
-    "c#": "csharp",
-    "c_sharp": "csharp",
-    "py": "python",
-    "js": "javascript",
-    "ts": "typescript",
-}
-JS_LIKE = frozenset({"javascript", "typescript"})
-
-
 def language_of(file: FileChange) -> str | None:
-    """The file's language, normalised; guessed from the extension when the reader left it out."""
-    if file.language:
-        lang = file.language.lower()
-        return _LANG_ALIASES.get(lang, lang)
-    return _EXT_LANG.get(posixpath.splitext(file.path)[1].lower())
+    """The file's language family (see change/languages.family)."""
+    return family(file.language, file.path)
 
 
 _HASH_COMMENT = frozenset({"python", "ruby", "shell", "bash", "yaml", "toml", "perl", "r"})

@@ -17,10 +17,10 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from prreview.errors import ConfigError
-from prreview.models import FilterMode, Severity
+from prreview.models import FilterMode, Frozen, Severity
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,11 +34,7 @@ ENV_PREFIX = "PRREVIEW_"
 ConfigSource = Literal["auto", "head", "base", "none"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class EvaluatorSettings(_Strict):
+class EvaluatorSettings(Frozen):
     """Per-evaluator configuration ([tool.prreview.evaluators.NAME])."""
 
     enabled: bool | None = None
@@ -53,14 +49,14 @@ class EvaluatorSettings(_Strict):
     description: str = ""
 
 
-class InstructionSettings(_Strict):
+class InstructionSettings(Frozen):
     """Path-scoped instructions ([[tool.prreview.instructions]])."""
 
     paths: tuple[str, ...] = ("**",)
     text: str
 
 
-class Settings(_Strict):
+class Settings(Frozen):
     """Everything that shapes a review. Built once, passed down explicitly, never mutated."""
 
     # -- what to review

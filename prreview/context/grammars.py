@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import importlib
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from tree_sitter import Language, Parser, Query, Tree
 
@@ -214,58 +213,6 @@ GRAMMARS: dict[str, Grammar] = {
     )
 }
 
-_ALIASES = {
-    "py": "python",
-    "python3": "python",
-    "js": "javascript",
-    "jsx": "javascript",
-    "mjs": "javascript",
-    "cjs": "javascript",
-    "node": "javascript",
-    "ts": "typescript",
-    "golang": "go",
-    "rs": "rust",
-    "h": "c",
-    "c++": "cpp",
-    "cxx": "cpp",
-    "cc": "cpp",
-    "hpp": "cpp",
-    "rb": "ruby",
-    "c#": "csharp",
-    "cs": "csharp",
-    "c_sharp": "csharp",
-    "c-sharp": "csharp",
-}
-
-_EXTENSIONS = {
-    ".py": "python",
-    ".pyi": "python",
-    ".js": "javascript",
-    ".jsx": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".tsx": "tsx",
-    ".go": "go",
-    ".java": "java",
-    ".rs": "rust",
-    ".c": "c",
-    # C++ headers are common and the C++ grammar reads plain C headers well enough.
-    ".h": "cpp",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".cxx": "cpp",
-    ".hpp": "cpp",
-    ".hh": "cpp",
-    ".hxx": "cpp",
-    ".rb": "ruby",
-    ".rake": "ruby",
-    ".cs": "csharp",
-    ".php": "php",
-}
-
 WRAPPERS = frozenset(
     {"decorated_definition", "template_declaration", "export_statement", "lexical_declaration"}
     | {"variable_declaration", "expression_statement"}
@@ -274,49 +221,6 @@ WRAPPERS = frozenset(
 
 LEADING = frozenset({"decorator", "attribute_item", "annotation", "marker_annotation"})
 """Sibling nodes, besides comments, that belong to the definition that follows them."""
-
-
-_NOT_CODE_LANGUAGES = frozenset(
-    [
-        "yaml",
-        "json",
-        "toml",
-        "markdown",
-        "rst",
-        "html",
-        "css",
-        "scss",
-        "less",
-        "xml",
-        "text",
-        "csv",
-        "ini",
-        "svg",
-        "lock",
-    ]
-)
-_NOT_CODE_SUFFIXES = (".md", ".rst", ".txt", ".json", ".yaml", ".yml", ".toml", ".lock", ".csv")
-_NOT_CODE_SUFFIXES += (".svg", ".html", ".htm", ".xml", ".ini", ".cfg", ".map", ".min.js", ".css")
-
-
-def is_code(language: str | None, path: str) -> bool:
-    """False for prose, data and markup: they have no definitions worth looking up."""
-    if language and language.strip().lower() in _NOT_CODE_LANGUAGES:
-        return False
-    return not path.lower().endswith(_NOT_CODE_SUFFIXES)
-
-
-def normalize_language(language: str | None) -> str | None:
-    """The grammar key for a FileChange.language value, or None (use the heuristic)."""
-    if not language:
-        return None
-    key = language.strip().lower()
-    key = _ALIASES.get(key, key)
-    return key if key in GRAMMARS else None
-
-
-def language_for_path(path: str) -> str | None:
-    return _EXTENSIONS.get(PurePosixPath(path).suffix.lower())
 
 
 @functools.cache

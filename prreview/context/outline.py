@@ -9,17 +9,16 @@ import re
 from collections.abc import Callable
 from typing import Literal, cast
 
-from pydantic import BaseModel, ConfigDict
 from tree_sitter import Node, QueryCursor
 
+from prreview.change import languages
 from prreview.context import grammars
+from prreview.models import Frozen
 
 DefinitionKind = Literal["function", "method", "class", "constant", "other"]
 
 
-class Definition(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Definition(Frozen):
     kind: DefinitionKind
     name: str
     qualified_name: str
@@ -43,9 +42,9 @@ qualifies this definition itself (a Go receiver, a C++ `Class::` outside the cla
 
 def extract_definitions(text: str, language: str | None, path: str) -> list[Definition]:
     """Every definition in `text`, sorted by start line (outer before inner)."""
-    if not grammars.is_code(language, path):
+    if not languages.is_code(language, path):
         return []
-    key = grammars.normalize_language(language) or grammars.language_for_path(path)
+    key = languages.grammar_key(language, path)
     if key is None:
         return _heuristic_definitions(text)
     data = text.encode("utf-8", "surrogatepass")

@@ -1,25 +1,14 @@
-"""Files related to a change: the tests that exercise it and the repository's guidelines.
-
-Also the small path and snippet helpers the context steps share.
-"""
+"""Files related to a change: the tests that exercise it and the repository's guidelines."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
 
-from prreview.models import Snippet, SnippetKind
+from prreview.context.cache import ContextCache, ContextLimits
+from prreview.context.paths import cut, module_stem, nearness, normal_stem
+from prreview.models import Snippet
 
-if TYPE_CHECKING:
-    from prreview.context.gather import ContextCache, ContextLimits
-
-_TEST_DIRS = {"test", "tests", "__tests__", "spec", "specs", "testing", "t"}
-_TEST_NAME = re.compile(
-    r"(?:^test_|^tests?$|_test$|_tests$|_spec$|\.test$|\.spec$|-test$|-spec$"
-    r"|Tests?$|Spec$|^Test(?=[A-Z])|_unittest$)"
-)
 _IMPORT = re.compile(
     r"^\s*(?:#\s*include|import|from|require|require_relative|use|using|load|mod|extern\s+crate)\b"
     r"|\b(?:require|import)\s*\("
@@ -27,88 +16,6 @@ _IMPORT = re.compile(
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)")
 _RELEVANT_HEADING = re.compile(r"review|style|test|convention|guideline|lint|format|code", re.I)
 GUIDELINE_NAMES = ("REVIEW.md", "AGENTS.md", "CONTRIBUTING.md")
-
-
-def is_test_path(path: str) -> bool:
-    parts = path.split("/")
-    if any(part.lower() in _TEST_DIRS for part in parts[:-1]):
-        return True
-    name = parts[-1]
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    return bool(_TEST_NAME.search(name.split(".", 1)[0]) or _TEST_NAME.search(stem))
-
-
-def nearness(origin: str, path: str) -> tuple[int, int, str]:
-    """Sort key: the same file, then the same directory, then the longest shared prefix."""
-    if path == origin:
-        return (0, 0, path)
-    here, there = origin.split("/")[:-1], path.split("/")[:-1]
-    shared = 0
-    for a, b in zip(here, there, strict=False):
-        if a != b:
-            break
-        shared += 1
-    return (1 if here == there else 2, -shared, path)
-
-
-@dataclass(frozen=True)
-class TestIndex:
-    by_stem: dict[str, list[str]]
-    """Normalised name of the module a test file is named after -> test files."""
-    go_by_dir: dict[str, list[str]]
-
-
-def build_test_index(files: list[str]) -> TestIndex:
-    by_stem: dict[str, list[str]] = {}
-    go_by_dir: dict[str, list[str]] = {}
-    for path in files:
-        if not is_test_path(path):
-            continue
-        by_stem.setdefault(_tested_stem(path), []).append(path)
-        if path.endswith("_test.go"):
-            go_by_dir.setdefault(str(PurePosixPath(path).parent), []).append(path)
-    return TestIndex(by_stem, go_by_dir)
-
-
-def split_lines(text: str) -> list[str]:
-    """The lines of a text as numbered in a diff (a final newline ends the last line)."""
-    lines = text.split("\n")
-    if len(lines) > 1 and lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def cut(
-    kind: SnippetKind, path: str, lines: list[str], start: int, end: int, label: str
-) -> Snippet | None:
-    """A snippet of lines start..end (1-based, inclusive), clipped to the file."""
-    start, end = max(start, 1), min(end, len(lines))
-    if start > end:
-        return None
-    text = "\n".join(lines[start - 1 : end])
-    return Snippet(kind=kind, path=path, start_line=start, end_line=end, text=text, label=label)
-
-
-def module_stem(path: str) -> str:
-    """The name other files import this one by (the package for __init__.py or index.js)."""
-    pure = PurePosixPath(path)
-    stem = pure.name.split(".", 1)[0]
-    if stem in ("__init__", "index", "mod", "main", "lib") and pure.parent.name:
-        return pure.parent.name
-    return stem
-
-
-def _normal(stem: str) -> str:
-    return re.sub(r"[_\-.]", "", stem).lower()
-
-
-def _tested_stem(path: str) -> str:
-    name = PurePosixPath(path).name
-    stem = name.split(".", 1)[0]
-    for part in name.split(".")[1:-1]:
-        if part not in ("test", "spec"):
-            stem += "." + part
-    return _normal(_TEST_NAME.sub("", stem))
 
 
 def find_tests(
@@ -125,7 +32,7 @@ def find_tests(
     """
     ranked: dict[str, tuple[int, str]] = {}
     index = cache.test_index()
-    for candidate in index.by_stem.get(_normal(module_stem(path)), []):
+    for candidate in index.by_stem.get(normal_stem(module_stem(path)), []):
         ranked[candidate] = (0, f"named after {path}")
     if path.endswith(".go"):
         for candidate in index.go_by_dir.get(str(PurePosixPath(path).parent), []):

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from tree_sitter import Node, QueryCursor
 
+from prreview.change import languages
 from prreview.context import grammars
 from prreview.context.outline import Definition, extract_definitions
 from prreview.models import DiffLine, FileChange, Symbol, SymbolChange
@@ -196,7 +197,7 @@ def identifier_uses(
     Parses the whole text so that a line is read in its context. Stops after `limit` uses
     (a minified line holds thousands).
     """
-    key = grammars.normalize_language(language) or grammars.language_for_path(path)
+    key = languages.grammar_key(language, path)
     stop = grammars.stopwords(key)
     wanted = sorted(set(lines)) if lines is not None else None
     if key is None:
@@ -272,7 +273,7 @@ def bound_names(
     Such names are defined right there, so looking them up elsewhere finds namesakes.
     None when no grammar reads the file.
     """
-    key = grammars.normalize_language(language) or grammars.language_for_path(path)
+    key = languages.grammar_key(language, path)
     if key is None:
         return None
     root = grammars.parse(key, text.encode("utf-8", "surrogatepass")).root_node

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-SEVERITY_VALUES = ("critical", "high", "medium", "low", "info")
+from prreview.models import SEVERITIES, Frozen
+
 _MAX_ERROR_QUOTE = 2000
 _MAX_DECODE_ATTEMPTS = 1000
 """Bounds the work on hostile output such as '{"a": [' repeated thousands of times."""
@@ -30,7 +31,7 @@ ANSWER_SCHEMA: dict[str, Any] = {
                     "file": {"type": "string"},
                     "line": {"type": "integer", "minimum": 1},
                     "end_line": {"type": "integer", "minimum": 1},
-                    "severity": {"type": "string", "enum": list(SEVERITY_VALUES)},
+                    "severity": {"type": "string", "enum": list(SEVERITIES)},
                     "confidence": {"type": "number", "minimum": 0, "maximum": 1},
                     "category": {"type": "string"},
                     "title": {"type": "string"},
@@ -62,10 +63,8 @@ class AnswerError(ValueError):
     """The model's answer has no usable JSON object, or its top level is invalid."""
 
 
-class ModelFinding(BaseModel):
+class ModelFinding(Frozen):
     """One finding as the model states it. Unknown keys are rejected, not ignored."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     file: str = Field(min_length=1)
     line: int = Field(ge=1, strict=True)
@@ -88,9 +87,7 @@ class ModelFinding(BaseModel):
         return max(self.line, self.end_line or self.line)
 
 
-class ModelAnswer(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class ModelAnswer(Frozen):
     findings: tuple[ModelFinding, ...] = ()
     summary: str = ""
     ignored_keys: tuple[str, ...] = ()

@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from prreview.errors import AuthError, UsageError
 from prreview.llm import tokens
 from prreview.llm.cache import Cache, key_for
 from prreview.llm.errors import Failure, classify, retry_after, scrub
+from prreview.models import Frozen
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,7 @@ PROVIDER_KEY_ENV: dict[str, str | None] = {
 }
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ChatRequest(_Frozen):
+class ChatRequest(Frozen):
     key: str
     """The caller's id for this request; results carry it back."""
     model: str
@@ -71,7 +68,7 @@ class ChatRequest(_Frozen):
     template_hash: str = ""
 
 
-class ChatResult(_Frozen):
+class ChatResult(Frozen):
     key: str
     text: str = ""
     finish_reason: str | None = None
@@ -93,7 +90,7 @@ class ChatResult(_Frozen):
         return self.error is None
 
 
-class EngineConfig(_Frozen):
+class EngineConfig(Frozen):
     api_base: str | None = None
     fallback_models: tuple[str, ...] = ()
     timeout: float = 120.0
@@ -113,7 +110,7 @@ class EngineConfig(_Frozen):
 ProgressKind = Literal["cached", "started", "retry", "fallback", "finished"]
 
 
-class ProgressEvent(_Frozen):
+class ProgressEvent(Frozen):
     kind: ProgressKind
     key: str
     model: str = ""

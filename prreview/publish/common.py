@@ -21,12 +21,11 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict
 
 from prreview.review.gate import finding_key
 
 from ..errors import AuthError, IncompleteError, UsageError
-from ..models import Finding, Review
+from ..models import Finding, Frozen, Review
 from ..report import escape
 from ..report.markdown import ICONS, MAX_CHARS
 from ..report.markdown import render as render_markdown
@@ -41,10 +40,6 @@ _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _MESSAGE_LIMIT = 6_000
 _SUGGESTION_LIMIT = 6_000
 _ERROR_DETAIL_LIMIT = 300
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class PublishResult(Frozen):

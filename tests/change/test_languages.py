@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from prreview.change.languages import detect_language, known_languages
+from prreview.change.languages import detect_language, grammar_key, known_languages
+from prreview.change.languages import family as family_of
+from prreview.context.outline import extract_definitions
 
 
 @pytest.mark.parametrize(
@@ -53,3 +55,22 @@ def test_detect_language(path, language):
 def test_known_languages_cover_the_tree_sitter_grammars():
     grammars = {"python", "javascript", "typescript", "tsx", "go", "java", "rust", "c", "cpp"}
     assert grammars | {"ruby", "csharp", "php"} <= known_languages()
+
+
+def test_a_header_from_a_diff_is_parsed_with_the_cpp_grammar() -> None:
+    """A `.h` keeps the language `c` but is read by the C++ grammar (classes, namespaces)."""
+
+    header = "namespace net {\nclass Socket {\n public:\n  int open(int port);\n};\n}\n"
+    assert detect_language("include/net.h") == "c"
+    assert grammar_key("c", "include/net.h") == "cpp"
+    names = {d.qualified_name for d in extract_definitions(header, "c", "include/net.h")}
+    assert "net::Socket" in names or "Socket" in names
+
+
+@pytest.mark.parametrize(
+    ("language", "path", "family"),
+    [("jsx", "a.jsx", "javascript"), ("tsx", "a.tsx", "typescript"), (None, "a.py", "python")],
+)
+def test_family_groups_what_the_checks_share(language: str | None, path: str, family: str) -> None:
+
+    assert family_of(language, path) == family

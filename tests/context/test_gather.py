@@ -5,14 +5,8 @@ import textwrap
 
 import pytest
 
-from prreview.context.gather import (
-    ContextCache,
-    ContextLimits,
-    ContextRequest,
-    SourceTree,
-    gather_context,
-    gather_context_many,
-)
+from prreview.context.cache import ContextCache, ContextLimits, SourceTree
+from prreview.context.gather import ContextRequest, gather_context, gather_context_many
 from prreview.context.symbols import changed_symbols
 from prreview.models import Snippet
 from tests.textdiff import make_change
