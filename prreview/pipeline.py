@@ -22,7 +22,7 @@ from prreview.context.symbols import changed_modules
 from prreview.evaluators import memo, model_half
 from prreview.evaluators.registry import resolve_evaluators
 from prreview.evaluators.validate import normalise_path
-from prreview.llm.engine import prefetch
+from prreview.llm.engine import ProgressEvent, prefetch
 from prreview.review import gate
 from prreview.review.combine import carry_forward, load_review
 from prreview.review.merge import merge_findings, vote
@@ -44,6 +44,8 @@ from .models import (
 )
 
 Observer = Callable[[str], None]
+Progress = Callable[[ProgressEvent], None]
+"""Receives the engine's progress events (the CLI draws them; the library prints nothing)."""
 
 
 def read_change_set(settings: Settings, env: Mapping[str, str] | None = None) -> ChangeSet:
@@ -202,6 +204,7 @@ def review(
     *,
     env: Mapping[str, str] | None = None,
     observer: Observer | None = None,
+    progress: Progress | None = None,
 ) -> Review:
     """Review the change described by `settings` and return the Review."""
 
@@ -224,7 +227,9 @@ def review(
         llm = None
         symbols: dict[str, list[Symbol]] = {}
         if settings.model:
-            llm, symbols = _model_half(settings, changes, head, base, environ, notify, started)
+            llm, symbols = _model_half(
+                settings, changes, head, base, environ, notify, progress, started
+            )
             raw.extend(f for samples in llm.samples.values() for f in vote(samples))
         findings, filtered, suppressed = _postprocess(raw, settings, changes, read_line)
     findings = merge_findings(findings)
@@ -255,6 +260,7 @@ def _model_half(
     base: Any,
     env: Mapping[str, str],
     notify: Observer,
+    progress: Progress | None,
     started: float,
 ) -> tuple[Any, dict[str, list[Symbol]]]:
     """The LLM evaluators, or their memoised outcome for an identical re-run."""
@@ -266,7 +272,9 @@ def _model_half(
         return remembered
     analysis = model_half.analyse(changes, head, base)
     deadline = model_half.deadline_from(settings, started)
-    llm, _planned = model_half.run_llm(settings, changes, analysis, specs, notify, deadline)
+    llm, _planned = model_half.run_llm(
+        settings, changes, analysis, specs, notify, deadline, progress
+    )
     memo.store(settings, key, llm, analysis.symbols)
     return llm, analysis.symbols
 

@@ -30,7 +30,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Protocol
 
-from prreview.config.settings import Settings
 from prreview.models import ChangeSet, FileChange
 
 LOCK_FILES = frozenset(
@@ -70,6 +69,17 @@ GENERATED_HEAD_LINES = 5
 _MINIFIED = re.compile(r"\.min\.(?:js|mjs|cjs|css)$|\.map$", re.IGNORECASE)
 _TRUE = ("set", "true")
 _FALSE = ("unset", "false")
+
+
+class FilterOptions(Protocol):
+    """The user's filters (config.Settings has these fields)."""
+
+    @property
+    def include(self) -> tuple[str, ...]: ...
+    @property
+    def exclude(self) -> tuple[str, ...]: ...
+    @property
+    def max_file_bytes(self) -> int: ...
 
 
 class Reader(Protocol):
@@ -153,7 +163,7 @@ def path_matches(path: str, patterns: Sequence[str]) -> bool:
 # --------------------------------------------------------------------------- filtering
 
 
-def apply_filters(changes: ChangeSet, settings: Settings, reader: Reader | None) -> ChangeSet:
+def apply_filters(changes: ChangeSet, settings: FilterOptions, reader: Reader | None) -> ChangeSet:
     """A copy of `changes` where every file that is not reviewed carries its skip_reason."""
     candidates = [f.path for f in changes.files if f.reviewable and f.status != "deleted"]
     generated: Mapping[str, str] = {}
@@ -175,7 +185,7 @@ def apply_filters(changes: ChangeSet, settings: Settings, reader: Reader | None)
     return changes.model_copy(update={"files": tuple(files)})
 
 
-def _user_reason(path: str, settings: Settings) -> str | None:
+def _user_reason(path: str, settings: FilterOptions) -> str | None:
     if settings.include and not path_matches(path, settings.include):
         return "not matched by the include globs"
     pattern = matching_pattern(path, settings.exclude)

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from prreview.change.ci import BaseChoice, detect_base
 from prreview.change.diffparse import RawRecord, build_changes, split_raw
@@ -22,7 +22,6 @@ from prreview.change.git import (
 )
 from prreview.change.tree import TreeReader
 from prreview.change.tree import reader_for as tree_reader_for
-from prreview.config.settings import Settings
 from prreview.errors import GitError, UsageError
 from prreview.models import ChangeSet, FileChange
 
@@ -52,6 +51,23 @@ def unknown_ref(repo: Path, ref: str, flag: str) -> GitError:
     if is_shallow(repo):
         hint = f"{hint}; the clone is shallow: {SHALLOW_HINT}"
     return GitError(f"unknown ref '{ref}' (given by {flag})", hint=hint)
+
+
+class ChangeOptions(Protocol):
+    """What to read (config.Settings has these fields; change/ does not depend on config/)."""
+
+    @property
+    def repo(self) -> Path: ...
+    @property
+    def base(self) -> str | None: ...
+    @property
+    def head(self) -> str: ...
+    @property
+    def staged(self) -> bool: ...
+    @property
+    def working_tree(self) -> bool: ...
+    @property
+    def since(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -92,7 +108,7 @@ def resolve_refs(
     return r.base_ref, r.base_sha, r.head_sha, r.reason
 
 
-def read_changes(settings: Settings, env: Mapping[str, str]) -> ChangeSet:
+def read_changes(settings: ChangeOptions, env: Mapping[str, str]) -> ChangeSet:
     """The change to review, as chosen by settings (range, staged or working tree)."""
     root = repo_root(settings.repo)
     if settings.staged and settings.working_tree:

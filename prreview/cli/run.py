@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from prreview import pipeline
+from prreview.cli.progress import progress_printer
 from prreview.config.settings import Settings
 from prreview.errors import EXIT_TERMINATED, TERMINATED_REASON
 from prreview.models import Review
@@ -62,7 +63,9 @@ def run_review(settings: Settings, env: Mapping[str, str], err: Err) -> int:
 
     outputs = parse_outputs(list(settings.outputs) or ["markdown=-"])
     check_writable(outputs)
-    review = pipeline.review(settings, env=env, observer=err)
+    review = pipeline.review(
+        settings, env=env, observer=err, progress=progress_printer(err, settings.ci)
+    )
     if not review.change.files:
         err("prreview: nothing to review")
     write_reports(review, settings, outputs, env)

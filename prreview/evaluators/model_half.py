@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from prreview.cli.progress import progress_printer
 from prreview.config.settings import Settings
 from prreview.context.gather import ContextRequest, gather_context_many
 from prreview.context.symbols import changed_symbols
@@ -29,7 +28,7 @@ from prreview.evaluators.jobs import (
 from prreview.evaluators.registry import EvaluatorSpec, routes
 from prreview.llm import tokens
 from prreview.llm.cache import Cache, default_cache_dir
-from prreview.llm.engine import Engine, EngineConfig
+from prreview.llm.engine import Engine, EngineConfig, ProgressEvent
 from prreview.llm.prices import context_window, estimate_cost
 from prreview.models import ChangeSet, SkippedItem, Snippet, Symbol
 from prreview.plan.units import Plan, PlanConfig, parse_shard, path_risk, plan_units, shard_units
@@ -150,6 +149,7 @@ def run_llm(
     specs: Sequence[EvaluatorSpec],
     observer: Observer,
     deadline_at: float | None,
+    progress: Callable[[ProgressEvent], None] | None = None,
 ) -> tuple[Outcome, int]:
     """Run every LLM evaluator. Returns the outcome and the number of hunks planned."""
 
@@ -186,7 +186,7 @@ def run_llm(
             f"prreview: dry run: {len(jobs)} calls, ~{out.planned_prompt_tokens} prompt tokens"
         )
         return out, len(refs)
-    engine = _engine(settings, deadline_at, observer)
+    engine = _engine(settings, deadline_at, progress)
     ctx = Context(settings, changes, analysis.context, cfg, count, _lines_of(analysis), observer)
     try:
         run_jobs(jobs, engine, ctx, out, extra=summary)
@@ -218,7 +218,11 @@ def _preflight_cost(settings: Settings, jobs: Sequence[Job]) -> None:
         )
 
 
-def _engine(settings: Settings, deadline_at: float | None, observer: Observer) -> object:
+def _engine(
+    settings: Settings,
+    deadline_at: float | None,
+    progress: Callable[[ProgressEvent], None] | None,
+) -> object:
 
     cache = None
     if not settings.no_cache:
@@ -236,7 +240,7 @@ def _engine(settings: Settings, deadline_at: float | None, observer: Observer) -
         max_tokens=settings.max_tokens,
         verbose=settings.verbose,
     )
-    return Engine(config, cache, progress_printer(observer, settings.ci))
+    return Engine(config, cache, progress)
 
 
 def cache_is_cold(settings: Settings) -> bool:
