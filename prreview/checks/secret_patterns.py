@@ -1,14 +1,20 @@
-"""Secret detection shared by the secrets check and prompt redaction.
+"""Our own secret rules: only what detect-secrets (secret_scan.py) lacks.
 
-`find_secrets` locates secret values in one line of text; `redact` masks every secret in a
-prompt (keys split over several lines included) before any model call; `is_secret_file`
-names files whose content is never sent to a model.
+- token formats it has no plugin for: Anthropic keys, OpenAI project/service keys without
+  the legacy `T3BlbkFJ` run of 20 letters, GitHub fine-grained tokens (`github_pat_`), bare
+  npm tokens (it knows them only inside `.npmrc`), Google API keys, Slack workflow/trigger
+  webhooks, Discord webhooks;
+- AWS secret keys assigned without quotes or without an `aws` prefix (`~/.aws/credentials`);
+- private key blocks: its PrivateKeyDetector flags a header line only, so a header in code
+  that parses keys is a false positive and the base64 body of a real key is not located;
+  here a header counts only with key material after it, and the body is masked;
+- assignments to names it does not list (`*_TOKEN`, `auth`, `credentials`, `signing_key`),
+  unquoted in config files, with placeholder and entropy filters.
 """
 
 from __future__ import annotations
 
 import math
-import posixpath
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -35,12 +41,8 @@ class _Spec:
 
 
 _ASSIGN = r"[\"']?[ \t]*(?:=|:=|:|=>)[ \t]*"
-_SPECS: tuple[_Spec, ...] = (
-    _Spec(
-        "aws-access-key",
-        re.compile(r"(?<![A-Z0-9])((?:AKIA|ASIA)[A-Z0-9]{16})(?![A-Z0-9])"),
-        ("AKIA", "ASIA"),
-    ),
+_TOKEN_END = r"(?![A-Za-z0-9_\-])"
+SPECS: tuple[_Spec, ...] = (
     _Spec(
         "aws-secret-key",
         re.compile(
@@ -54,47 +56,58 @@ _SPECS: tuple[_Spec, ...] = (
     ),
     _Spec(
         "github-token",
-        re.compile(
-            r"(?<![A-Za-z0-9_])(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{50,255})"
-            r"(?![A-Za-z0-9_])"
-        ),
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        re.compile(r"(?<![A-Za-z0-9_])(github_pat_[A-Za-z0-9_]{50,255})" + _TOKEN_END),
+        ("github_pat_",),
     ),
     _Spec(
-        "gitlab-token",
-        re.compile(r"(?<![A-Za-z0-9_\-])(glpat-[A-Za-z0-9_\-]{20,64})(?![A-Za-z0-9_\-])"),
-        ("glpat-",),
+        "anthropic-key",
+        re.compile(r"(?<![A-Za-z0-9_\-])(sk-ant-(?:api|admin|oat)\d\d-[A-Za-z0-9_\-]{32,})"),
+        ("sk-ant-",),
     ),
     _Spec(
-        "slack-token",
-        re.compile(r"(?<![A-Za-z0-9])(xox[baprs]-[0-9]{1,20}-[0-9A-Za-z\-]{10,250})"),
-        ("xox",),
+        "openai-key",
+        re.compile(r"(?<![A-Za-z0-9_\-])(sk-(?:proj|svcacct|admin)-[A-Za-z0-9_\-]{40,})"),
+        ("sk-proj-", "sk-svcacct-", "sk-admin-"),
+        keep=3,
     ),
     _Spec(
-        "slack-webhook",
-        re.compile(
-            r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+\-]{20,300})"
-        ),
-        ("hooks.slack.com",),
-    ),
-    _Spec(
-        "stripe-key",
-        re.compile(r"(?<![A-Za-z0-9])((?:sk|rk)_live_[0-9A-Za-z]{20,247})(?![0-9A-Za-z])"),
-        ("_live_",),
+        "npm-token",
+        re.compile(r"(?<![A-Za-z0-9_])(npm_[A-Za-z0-9]{36})" + _TOKEN_END),
+        ("npm_",),
     ),
     _Spec(
         "google-api-key",
-        re.compile(r"(?<![0-9A-Za-z_\-])(AIza[0-9A-Za-z_\-]{35})(?![0-9A-Za-z_\-])"),
+        re.compile(r"(?<![0-9A-Za-z_\-])(AIza[0-9A-Za-z_\-]{35})" + _TOKEN_END),
         ("AIza",),
+    ),
+    _Spec(
+        "slack-webhook",
+        re.compile(r"(https://hooks\.slack\.com/(?:workflows|triggers)/[A-Za-z0-9_/+\-]{20,300})"),
+        ("hooks.slack.com",),
+        keep=0,
+    ),
+    _Spec(
+        "discord-webhook",
+        re.compile(
+            r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/"
+            r"(\d{5,30}/[A-Za-z0-9_\-]{20,100})"
+        ),
+        ("/api/webhooks/",),
+        keep=0,
     ),
 )
 
-_KEY_HEADER = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----")
-_KEY_FOOTER = re.compile(r"-----END[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----")
-_KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_KEY_HEADER = re.compile(
+    r"-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----"
+    r"|---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----|\bPrivate-Lines: \d+"
+)
+KEY_FOOTER = re.compile(
+    r"-----END[A-Z0-9 ]{0,40} PRIVATE KEY(?: BLOCK)?-----|---- END SSH2|Private-MAC:"
+)
+KEY_MATERIAL = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 KEY_LINE = re.compile(r"[A-Za-z0-9+/]{40,}|^\s*Proc-Type:")
 """A line of a PEM body: a long base64 run, or the header of an encrypted key."""
-_KEY_TAIL = re.compile(r"[A-Za-z0-9+/=]+(?=\s*$)")
+KEY_TAIL = re.compile(r"[A-Za-z0-9+/=]+(?=\s*$)")
 
 # Generic assignments are found from the keyword (cheap to scan for); the full name is then
 # recovered by walking back over name characters.
@@ -114,10 +127,7 @@ _UNQUOTED = re.compile(
     + r"[ \t]*[=:][ \t]*(?P<value>[A-Za-z0-9+/=_\-.~!@%^&*?]{8,256})[ \t]*(?=#|$)"
 )
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-$@")
-_STRUCTURED_HINT = re.compile(
-    r"AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox|hooks\.slack|_live_|AIza"
-)
-_GENERIC_HINT = re.compile(r"pass|pwd|secret|token|auth|credential|key")
+GENERIC_GATE = re.compile(r"pass|pwd|secret|token|auth|credential|key")
 _NAME_PARTS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _SECRET_WORDS = frozenset(
     {
@@ -170,7 +180,7 @@ _PLACEHOLDERS = (
     "password",
     "passwd",
 )
-_WORDLIKE = re.compile(r"[A-Za-z]+(?:[_\-./ :][A-Za-z]+)*")
+_WORDLIKE = re.compile(r"_*[A-Za-z]+(?:[_\-./ :]+[A-Za-z]+)*_*")
 ENTROPY_THRESHOLD = 3.0
 """Bits per character a keyword-assigned value needs to count as a secret."""
 
@@ -183,7 +193,7 @@ def shannon_entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
-def _is_secret_name(name: str) -> bool:
+def is_secret_name(name: str) -> bool:
     parts = [p.lower() for p in _NAME_PARTS.findall(name)]
     if not parts:
         return False
@@ -203,11 +213,15 @@ def looks_like_secret_value(value: str) -> bool:
     return shannon_entropy(value) >= ENTROPY_THRESHOLD
 
 
-def _structured(text: str, lowered: str) -> list[SecretMatch]:
+TOKEN_GATE = re.compile("|".join(re.escape(p.lower()) for s in SPECS for p in s.prefilters))
+"""Searched in the lower-cased line (a case-insensitive search is several times slower)."""
+
+
+def token_rules(text: str, lowered: str) -> list[SecretMatch]:
     found: list[SecretMatch] = []
-    if _STRUCTURED_HINT.search(text) is None and "secret" not in lowered:
+    if TOKEN_GATE.search(lowered) is None:
         return found
-    for spec in _SPECS:
+    for spec in SPECS:
         haystack = lowered if spec.lower else text
         if not any(p in haystack for p in spec.prefilters):
             continue
@@ -218,15 +232,20 @@ def _structured(text: str, lowered: str) -> list[SecretMatch]:
     return found
 
 
-def _private_key(text: str) -> list[SecretMatch]:
-    if "PRIVATE KEY" not in text:
+PRIVATE_KEY_GATE = re.compile(r"private key|private-lines")
+"""Searched in the lower-cased line."""
+
+
+def private_keys(text: str) -> list[SecretMatch]:
+    """Key blocks that start on this line; an empty span when the body starts on the next."""
+    if "PRIVATE KEY" not in text and "Private-Lines" not in text:
         return []
     found = []
     pos = 0
     while header := _KEY_HEADER.search(text, pos):
-        footer = _KEY_FOOTER.search(text, header.end())
+        footer = KEY_FOOTER.search(text, header.end())
         end = footer.start() if footer else len(text.rstrip())
-        if not _KEY_MATERIAL.search(text, header.end(), end):
+        if not KEY_MATERIAL.search(text, header.end(), end):
             end = header.end()
         found.append(SecretMatch("private-key", header.end(), end, 0))
         if footer is None:
@@ -241,9 +260,9 @@ def _name_start(text: str, index: int) -> int:
     return index
 
 
-def _generic(text: str, lowered: str, *, unquoted: bool) -> list[SecretMatch]:
+def generic_assignments(text: str, lowered: str, *, unquoted: bool) -> list[SecretMatch]:
     found: list[SecretMatch] = []
-    if _GENERIC_HINT.search(lowered) is None:
+    if GENERIC_GATE.search(lowered) is None:
         return found
     patterns = (_QUOTED, _UNQUOTED) if unquoted else (_QUOTED,)
     for pattern in patterns:
@@ -252,29 +271,11 @@ def _generic(text: str, lowered: str, *, unquoted: bool) -> list[SecretMatch]:
             if pattern is _UNQUOTED and start > 0 and not text[start - 1].isspace():
                 continue
             name = text[start : match.end("name")]
-            if _is_secret_name(name) and looks_like_secret_value(match.group("value")):
+            if is_secret_name(name) and looks_like_secret_value(match.group("value")):
                 found.append(
                     SecretMatch("generic-secret", match.start("value"), match.end("value"), 0)
                 )
     return found
-
-
-def find_secrets(text: str, *, unquoted: bool = False) -> list[SecretMatch]:
-    """Secret values in `text` (one line), ordered by position, without overlaps.
-
-    `unquoted` also accepts `NAME=value` assignments without quotes (env, ini, YAML files).
-    """
-    lowered = text.lower()
-    candidates = _private_key(text) + _structured(text, lowered)
-    candidates += _generic(text, lowered, unquoted=unquoted)
-    # at equal starts the earlier (more specific) detector wins; later overlaps are dropped
-    order = sorted(range(len(candidates)), key=lambda i: (candidates[i].start, i))
-    kept: list[SecretMatch] = []
-    for i in order:
-        cand = candidates[i]
-        if not kept or cand.start >= kept[-1].end or cand.start == cand.end:
-            kept.append(cand)
-    return kept
 
 
 def mask_value(value: str, keep: int) -> str:
@@ -290,89 +291,3 @@ def mask_line(text: str, matches: list[SecretMatch]) -> str:
     for m in sorted(matches, key=lambda m: m.start, reverse=True):
         text = text[: m.start] + mask_value(text[m.start : m.end], m.keep) + text[m.end :]
     return text
-
-
-_REDACTED_KEY = "[REDACTED:private-key]"
-
-
-def _redact_key_body(line: str) -> tuple[str, bool]:
-    """Mask key material on a line inside a private key block; (line, block continues)."""
-    footer = _KEY_FOOTER.search(line)
-    if footer:
-        head = _KEY_MATERIAL.sub(_REDACTED_KEY, line[: footer.start()])
-        return _KEY_TAIL.sub(_REDACTED_KEY, head) + line[footer.start() :], False
-    continues = _KEY_MATERIAL.search(line) is not None
-    # the last line of a block may hold only a short remainder of the base64 body
-    return _KEY_TAIL.sub(_REDACTED_KEY, _KEY_MATERIAL.sub(_REDACTED_KEY, line)), continues
-
-
-def _redact_line(line: str) -> tuple[str, int, bool]:
-    """(redacted line, secrets replaced, a private key block opens and is not closed)."""
-    opens = False
-    matches = find_secrets(line, unquoted=True)
-    for m in matches:
-        if m.kind == "private-key":
-            opens = _KEY_FOOTER.search(line, m.start) is None
-    for m in reversed(matches):
-        if m.start < m.end:
-            line = line[: m.start] + f"[REDACTED:{m.kind}]" + line[m.end :]
-    return line, len(matches), opens
-
-
-def redact(text: str) -> tuple[str, int]:
-    """Replace every secret value in `text` with `[REDACTED:kind]`; return the count.
-
-    Private key blocks count once; their base64 body lines are masked line by line so the
-    line structure of a diff survives.
-    """
-    out: list[str] = []
-    total = 0
-    in_key = False
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        if in_key:
-            redacted, in_key = _redact_key_body(body)
-        else:
-            redacted, count, in_key = _redact_line(body)
-            total += count
-        out.append(redacted + line[len(body) :])
-    return "".join(out), total
-
-
-_SECRET_NAMES = frozenset(
-    {
-        "id_rsa",
-        "id_dsa",
-        "id_ecdsa",
-        "id_ed25519",
-        ".npmrc",
-        ".pypirc",
-        ".netrc",
-        "_netrc",
-        ".git-credentials",
-        ".htpasswd",
-        ".pgpass",
-        "credentials",
-    }
-)
-_SECRET_EXTS = frozenset({".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".ppk", ".env"})
-_DATA_EXTS = frozenset(
-    {".json", ".yaml", ".yml", ".xml", ".ini", ".toml", ".txt", ".csv", ".cfg", ".conf"}
-)
-_ENV_EXAMPLES = frozenset({"example", "sample", "template", "dist", "defaults"})
-
-
-def is_secret_file(path: str) -> bool:
-    """Files whose content is never sent to a model (keys, `.env`, credential stores).
-
-    `.env.example`, `.env.sample`, `.env.template`, `.env.dist` and `.env.defaults` are
-    documentation of the variables, not secrets, and are allowed.
-    """
-    name = posixpath.basename(path).lower()
-    if name in _SECRET_NAMES:
-        return True
-    if name.startswith("credentials."):
-        return posixpath.splitext(name)[1] in _DATA_EXTS
-    if name == ".env" or name.startswith(".env."):
-        return name.rsplit(".", 1)[-1] not in _ENV_EXAMPLES
-    return posixpath.splitext(name)[1] in _SECRET_EXTS
