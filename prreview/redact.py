@@ -16,7 +16,7 @@ requests counts once.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -29,6 +29,7 @@ __all__ = [
     "redact",
     "redact_messages",
     "redact_review",
+    "redact_strings",
     "redact_text",
     "scrub",
 ]
@@ -72,20 +73,51 @@ def _redact_cached(text: str) -> Redaction:
     return hit
 
 
-def _walk(value: Any, name: str = "") -> Any:
+_SEPARATOR = "\n\x00\n"
+"""Between the strings of one batch: a line no secret, key block or split literal spans."""
+
+
+def redact_strings(values: Sequence[str]) -> list[str]:
+    """Each string redacted; one scan for the whole batch (a Review holds thousands)."""
+    if any(_SEPARATOR in v for v in values):
+        return [redact_text(v).text for v in values]
+    parts = redact_text(_SEPARATOR.join(values)).text.split(_SEPARATOR)
+    if len(parts) != len(values):  # pragma: no cover - redaction keeps every line
+        return [redact_text(v).text for v in values]
+    return parts
+
+
+def _collect(value: Any, name: str, out: list[str]) -> None:
     if isinstance(value, str):
-        return value if name in _STRUCTURAL_FIELDS else redact_text(value).text
+        if name not in _STRUCTURAL_FIELDS:
+            out.append(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _collect(v, k, out)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _collect(v, name, out)
+
+
+def _replace(value: Any, name: str, new: Iterator[str]) -> Any:
+    if isinstance(value, str):
+        return value if name in _STRUCTURAL_FIELDS else next(new)
     if isinstance(value, dict):
-        return {k: _walk(v, k) for k, v in value.items()}
+        return {k: _replace(v, k, new) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_walk(v, name) for v in value)
+        return type(value)(_replace(v, name, new) for v in value)
     return value
 
 
 def redact_review(review: M) -> M:
     """The same Review with every secret masked in every string it holds."""
     data = review.model_dump(mode="python")
-    return type(review).model_validate(_walk(data))
+    strings: list[str] = []
+    _collect(data, "", strings)
+    redacted = redact_strings(strings)
+    if redacted == strings:
+        return review
+    return type(review).model_validate(_replace(data, "", iter(redacted)))
 
 
 def credential_values(env: Mapping[str, str]) -> list[str]:

@@ -251,3 +251,20 @@ def test_a_secret_cannot_be_suppressed_inline(
     assert re.search(r"1 finding\(s\) suppressed by `prreview: ignore` comments that this "
                      r"change adds: a\.py:\d \(debug/breakpoint\)", notes), notes  # fmt: skip
     assert value not in result.stdout + result.stderr
+
+
+def test_dumped_prompts_are_what_is_sent(git_repo, tmp_path: Path, capsys, monkeypatch) -> None:
+    canaries = make_canaries()
+    repo = git_repo()
+    repo.write("app/service.py", "X = 1\n")
+    repo.commit("base")
+    repo.write("app/service.py", "X = 1\n" + python_module(canaries))
+    repo.commit("change")
+    dump = tmp_path / "prompts"
+    args = ["run", "-C", str(repo.path), "--base", "HEAD~1", "--fail-on", "none", "--dry-run"]
+    args += ["--model", MODEL, "--dump-prompts", str(dump), "-o", f"json={tmp_path / 'r.json'}"]
+    result = run_cli(capsys, monkeypatch, args, {"PRREVIEW_CACHE_DIR": str(tmp_path / "c")})
+    assert result.code == 0, result.stderr
+    dumped = _files_text(dump)
+    assert "[REDACTED:" in dumped
+    assert [c.name for c in canaries if c.value in dumped] == []
