@@ -15,13 +15,14 @@ requests counts once.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .checks.secret_redact import Redaction, digest, redact, redact_text
+from .checks.secret_redact import Redaction, redact, redact_text
 
 __all__ = [
     "Redaction",
@@ -39,7 +40,10 @@ _CREDENTIAL_NAME = re.compile(
     r"|CONNECTION_STRING|WEBHOOK",
     re.IGNORECASE,
 )
-_NOT_CREDENTIAL_NAME = re.compile(r"(?:^|_)(?:PATH|DIR|FILE|HOME|URL_PREFIX|SOCK)$", re.I)
+_NOT_CREDENTIAL_NAME = re.compile(
+    r"(?:^|_)(?:PATH|DIR|FILE|HOME|SOCK)$|^(?:OLD)?PWD$|^XAUTHORITY$", re.IGNORECASE
+)
+"""Paths, not credentials (`PWD` is the working directory)."""
 _MIN_CREDENTIAL = 8
 _STRUCTURAL_FIELDS = frozenset({"fingerprint", "base_sha", "head_sha", "tool_version"})
 M = TypeVar("M", bound=BaseModel)
@@ -58,19 +62,10 @@ def redact_messages(
     return tuple(out), frozenset(digests)
 
 
-_CACHE: dict[str, Redaction] = {}
-_CACHE_LIMIT = 512
-
-
+@functools.lru_cache(maxsize=512)
 def _redact_cached(text: str) -> Redaction:
     """The shared unit prefix is sent once per evaluator and sample: scan it once."""
-    key = digest(text)
-    hit = _CACHE.get(key)
-    if hit is None:
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.clear()
-        hit = _CACHE[key] = redact_text(text)
-    return hit
+    return redact_text(text)
 
 
 _SEPARATOR = "\n\x00\n"
