@@ -27,10 +27,11 @@ from prreview.review import gate
 from prreview.review.combine import carry_forward, load_review
 from prreview.review.merge import merge_findings, vote
 from prreview.review.summary import build_summary
-from prreview.review.suppress import apply_baseline, apply_inline_suppressions, load_baseline
+from prreview.review.suppress import apply_baseline, inline_suppressions, load_baseline
+from prreview.secrets.files import is_secret_file
+from prreview.secrets.redact import redact_review
 from prreview.version import __version__
 
-from .checks.secrets import is_secret_file
 from .models import (
     ChangeSet,
     ChangeSummary,
@@ -131,15 +132,19 @@ def _postprocess(
     settings: Settings,
     changes: ChangeSet,
     read_line: Callable[[str, int], str | None],
-) -> tuple[list[Finding], int, int]:
-    """Filter mode, inline suppressions and baseline. Returns (kept, filtered, suppressed)."""
+) -> tuple[list[Finding], int, int, list[str]]:
+    """Filter mode, inline suppressions and baseline.
+
+    Returns (kept, filtered, suppressed, notes on suppressions the change adds or refused).
+    """
 
     kept, filtered = filter_findings(findings, changes, settings.filter_mode)
-    kept, suppressed = apply_inline_suppressions(kept, changes, read_line)
+    inline = inline_suppressions(kept, changes, read_line)
+    kept, suppressed = inline.kept, inline.suppressed
     if settings.baseline is not None:
         kept, known = apply_baseline(kept, load_baseline(settings.baseline))
         suppressed += known
-    return kept, filtered, suppressed
+    return kept, filtered, suppressed, inline.notes()
 
 
 def filter_change_set(changes: ChangeSet, settings: Settings, head: Any) -> ChangeSet:
@@ -153,7 +158,8 @@ def mark_secret_files(changes: ChangeSet) -> ChangeSet:
 
     files = tuple(
         f.model_copy(update={"skip_reason": "secret file: never sent to a model"})
-        if f.skip_reason is None and is_secret_file(f.path)
+        if f.skip_reason is None
+        and (is_secret_file(f.path) or (f.old_path is not None and is_secret_file(f.old_path)))
         else f
         for f in changes.files
     )
@@ -206,7 +212,7 @@ def review(
     observer: Observer | None = None,
     progress: Progress | None = None,
 ) -> Review:
-    """Review the change described by `settings` and return the Review."""
+    """Review the change described by `settings` and return the Review (secrets masked)."""
 
     started = time.monotonic()
     environ = os.environ if env is None else env
@@ -231,7 +237,7 @@ def review(
                 settings, changes, head, base, environ, notify, progress, started
             )
             raw.extend(f for samples in llm.samples.values() for f in vote(samples))
-        findings, filtered, suppressed = _postprocess(raw, settings, changes, read_line)
+        findings, filtered, suppressed, notes = _postprocess(raw, settings, changes, read_line)
     findings = merge_findings(findings)
     carried = 0
     if (
@@ -248,9 +254,13 @@ def review(
         settings, changes, findings, rules, symbols, llm, filtered, suppressed, started
     )
     if carried:
-        note = f"incremental review since {settings.since}: {carried} earlier finding(s) carried forward"
-        review = review.model_copy(update={"notes": (*review.notes, note)})
-    return review
+        notes.append(
+            f"incremental review since {settings.since}: {carried} earlier finding(s) carried forward"
+        )
+    if notes:
+        review = review.model_copy(update={"notes": (*review.notes, *notes)})
+    # the one pass that masks secrets in everything a report, a comment or stderr shows
+    return redact_review(review)
 
 
 def _model_half(

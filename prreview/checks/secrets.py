@@ -12,17 +12,14 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from prreview.secrets.files import is_secret_file
+from prreview.secrets.patterns import KEY_LINE, SecretMatch, mask_line, mask_value
+from prreview.secrets.scan import find_secrets, scan_lines
+from prreview.secrets.split import split_literals
+from prreview.secrets.text import redact
+
 from ..models import FileChange, Finding, Rule, Severity
 from .base import added_lines, file_finding, line_finding, make_rule
-from .secret_patterns import (
-    KEY_LINE,
-    SecretMatch,
-    find_secrets,
-    is_secret_file,
-    mask_line,
-    mask_value,
-    redact,
-)
 
 __all__ = ["RULES", "SecretsCheck", "find_secrets", "is_secret_file", "redact"]
 
@@ -37,12 +34,30 @@ _KINDS: dict[str, tuple[str, Severity, float, str]] = {
     "aws-access-key": ("AWS access key id", "critical", 0.95, "very-high"),
     "aws-secret-key": ("AWS secret access key", "critical", 0.85, "high"),
     "github-token": ("GitHub token", "critical", 0.95, "very-high"),
-    "gitlab-token": ("GitLab personal access token", "critical", 0.95, "very-high"),
+    "gitlab-token": ("GitLab token", "critical", 0.95, "very-high"),
     "private-key": ("private key", "critical", 0.95, "very-high"),
     "slack-token": ("Slack token", "high", 0.9, "high"),
     "slack-webhook": ("Slack incoming webhook URL", "high", 0.9, "high"),
     "stripe-key": ("Stripe live secret key", "critical", 0.95, "very-high"),
     "google-api-key": ("Google API key", "high", 0.9, "high"),
+    "openai-key": ("OpenAI API key", "critical", 0.95, "very-high"),
+    "anthropic-key": ("Anthropic API key", "critical", 0.95, "very-high"),
+    "npm-token": ("npm access token", "critical", 0.9, "high"),
+    "pypi-token": ("PyPI API token", "critical", 0.95, "very-high"),
+    "twilio-key": ("Twilio API key", "high", 0.8, "high"),
+    "sendgrid-key": ("SendGrid API key", "high", 0.9, "high"),
+    "mailchimp-key": ("Mailchimp API key", "high", 0.8, "high"),
+    "jwt": ("JSON Web Token", "high", 0.75, "medium"),
+    "azure-storage-key": ("Azure storage account key", "critical", 0.9, "high"),
+    "url-password": ("password in a URL", "high", 0.8, "medium"),
+    "telegram-bot-token": ("Telegram bot token", "high", 0.8, "high"),
+    "discord-bot-token": ("Discord bot token", "high", 0.8, "high"),
+    "discord-webhook": ("Discord webhook URL", "high", 0.9, "high"),
+    "square-oauth-secret": ("Square OAuth secret", "high", 0.9, "high"),
+    "artifactory-token": ("Artifactory credential", "high", 0.7, "medium"),
+    "ibm-cloud-key": ("IBM Cloud credential", "high", 0.7, "medium"),
+    "cloudant-credentials": ("Cloudant credential", "high", 0.7, "medium"),
+    "softlayer-credentials": ("SoftLayer credential", "high", 0.7, "medium"),
     "generic-secret": ("hard-coded credential", "medium", 0.6, "medium"),
 }
 
@@ -159,11 +174,33 @@ class SecretsCheck:
             )
         unquoted = _accepts_unquoted(file.path)
         lines = dict(added_lines(file))
-        for lineno, text in lines.items():
+        split = _split_secrets(lines)
+        found = scan_lines(list(lines.values()), precise=True, path=file.path, unquoted=unquoted)
+        for (lineno, text), line_matches in zip(lines.items(), found, strict=True):
             matches = [
-                m
-                for m in find_secrets(text, unquoted=unquoted)
-                if not _bare_key_header(m, lines.get(lineno + 1, ""))
+                m for m in line_matches if not _bare_key_header(m, lines.get(lineno + 1, ""))
             ]
+            matches += [m for m in split.get(lineno, []) if not _overlaps(m, matches)]
             if matches:
                 yield from _line_findings(file, lineno, text, matches)
+
+
+def _overlaps(match: SecretMatch, others: list[SecretMatch]) -> bool:
+    return any(match.start < o.end and o.start < match.end for o in others)
+
+
+def _split_secrets(lines: dict[int, str]) -> dict[int, list[SecretMatch]]:
+    """A token split over string literals on consecutive added lines: one match, on the
+    line of its first piece."""
+    found: dict[int, list[SecretMatch]] = {}
+    run: list[int] = []
+    for lineno in [*sorted(lines), -1]:
+        if run and lineno != run[-1] + 1:
+            texts = [lines[n] for n in run]
+            pieces = split_literals(texts, precise=True)
+            for kind, (i, start, end) in pieces:
+                if (kind, i - 1) not in {(k, j) for k, (j, _, _) in pieces}:
+                    found.setdefault(run[i], []).append(SecretMatch(kind, start, end, 0))
+            run = []
+        run.append(lineno)
+    return found

@@ -47,9 +47,31 @@ app.add_typer(baseline_app, name="baseline")
 
 
 def err(message: str) -> None:
-    """Diagnostics go to stderr; stdout carries only the primary report."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """Diagnostics go to stderr; stdout carries only the primary report. Never a credential:
+    every line is scrubbed of credential-like environment values and of scanner hits."""
+    sys.stderr.write(_scrub(message.rstrip("\n")) + "\n")
     sys.stderr.flush()
+
+
+def _scrub(text: str) -> str:
+    from prreview.secrets.redact import scrub
+
+    return scrub(text, os.environ)
+
+
+class _ScrubbingStream:
+    """sys.stderr while main runs: what other code writes there (click's usage errors, rich
+    progress, logging, warnings) is scrubbed like err's lines, write by write."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(_scrub(text) if text.strip() else text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _version_callback(value: bool) -> None:
@@ -400,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
 
     debug = os.environ.get("PRREVIEW_DEBUG") == "1"
     previous = _install_sigterm()
+    stderr, sys.stderr = sys.stderr, _ScrubbingStream(sys.stderr)
     try:
         rv = app(args=argv, standalone_mode=False, prog_name="prreview")
         code = rv if isinstance(rv, int) else 0
@@ -419,17 +442,18 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.exit_code
     except PrreviewError as exc:
         if debug:
-            traceback.print_exc()
+            err(traceback.format_exc())
         err(f"prreview: error: {exc.message}")
         if exc.hint:
             err(f"prreview: hint: {exc.hint}")
         code = exc.exit_code
     except Exception as exc:  # the one place where an unexpected failure becomes exit 4
         if debug:
-            traceback.print_exc()
+            err(traceback.format_exc())
         err(f"prreview: internal error: {type(exc).__name__}: {exc}")
         err("prreview: set PRREVIEW_DEBUG=1 for the traceback and please report it")
         code = EXIT_INTERNAL
+    sys.stderr = stderr
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)
     if argv is None:

@@ -11,6 +11,7 @@ from prreview.context.names import defined_names
 from prreview.context.outline import Definition, extract_definitions
 from prreview.context.paths import TestIndex, build_test_index, is_test_path, split_lines
 from prreview.models import Frozen
+from prreview.secrets.files import is_secret_file
 
 Hit = tuple[str, int, str]
 """(path, line, text) of one grep match."""
@@ -62,7 +63,12 @@ _GREP_CHUNK = 500
 
 
 class ContextCache:
-    """Reads, parses and grep results for one SourceTree, memoised for one run."""
+    """Reads, parses and grep results for one SourceTree, memoised for one run.
+
+    The only reader of other files for context: secret-bearing files (secrets/files.py) are
+    never read, listed or returned as grep hits, so no definition, call site, test or
+    guideline comes from a `.env` or a key.
+    """
 
     def __init__(self, tree: SourceTree) -> None:
         self.tree = tree
@@ -77,7 +83,7 @@ class ContextCache:
 
     def lines(self, path: str) -> list[str] | None:
         if path not in self._lines:
-            text = self.tree.read_text(path)
+            text = None if is_secret_file(path) else self.tree.read_text(path)
             self._lines[path] = split_lines(text) if text is not None else None
         return self._lines[path]
 
@@ -90,7 +96,7 @@ class ContextCache:
 
     def files(self) -> list[str]:
         if self._files is None:
-            self._files = sorted(self.tree.ls_files())
+            self._files = sorted(p for p in self.tree.ls_files() if not is_secret_file(p))
         return self._files
 
     def is_test(self, path: str) -> bool:
@@ -110,7 +116,8 @@ class ContextCache:
             chunk = missing[i : i + _GREP_CHUNK]
             found = self.tree.grep(chunk)
             for word in chunk:
-                self._hits[word] = sorted(found.get(word, []), key=lambda h: (h[0], h[1]))
+                hits = [h for h in found.get(word, []) if not is_secret_file(h[0])]
+                self._hits[word] = sorted(hits, key=lambda h: (h[0], h[1]))
 
     def hits(self, word: str) -> list[Hit]:
         self.fetch([word])

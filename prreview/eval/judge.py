@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from importlib import resources
 
 from prreview.config.settings import Settings
+from prreview.secrets.redact import redact_messages
 
 from .corpus import TruthFinding
 from .models import Predicted
@@ -105,7 +106,7 @@ class LLMJudge:
             ChatRequest(
                 key=str(i),
                 model=self.model,
-                messages=judge_messages(pred, truth),
+                messages=redact_messages(judge_messages(pred, truth))[0],
                 response_schema=_SCHEMA,
                 max_output_tokens=64,
                 template_hash=thash,

@@ -2,7 +2,8 @@
 
 Every call for one unit shares an identical prefix (system text, then the unit's context and
 diff) and differs only in the last message (the evaluator's task), so providers' prompt
-caching applies. Secrets are redacted from every message before it leaves the process.
+caching applies. Secrets are redacted from every message where a request is built
+(`sendable`), the one way out of the process.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from prreview.change.filters import path_matches
-from prreview.checks.secrets import redact
 from prreview.config.settings import Settings
 from prreview.evaluators.answer import ANSWER_SCHEMA, AnswerError, parse_answer, repair_message
 from prreview.evaluators.prompts.render import (
@@ -30,6 +30,7 @@ from prreview.llm.engine import ChatRequest
 from prreview.models import ChangeSet, Finding, SkippedItem, Snippet, Unit
 from prreview.output import write_atomic
 from prreview.plan.units import PlanConfig, format_file, split_unit
+from prreview.secrets.redact import redact_messages
 
 Counter = Callable[[str], int]
 Observer = Callable[[str], None]
@@ -55,6 +56,8 @@ class Outcome:
     dropped: int = 0
     ignored_keys: int = 0
     redactions: int = 0
+    """Distinct secret values replaced in the requests sent (len(redacted) unless memoised)."""
+    redacted: set[str] = field(default_factory=set)
     skipped: list[SkippedItem] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     incomplete_reason: str | None = None
@@ -72,11 +75,6 @@ class Outcome:
     @property
     def latency_median(self) -> float:
         return round(statistics.median(self.latencies), 3) if self.latencies else 0.0
-
-
-def _redact(text: str) -> tuple[str, int]:
-
-    return redact(text)
 
 
 def path_instructions(settings: Settings, paths: Sequence[str]) -> str:
@@ -128,35 +126,43 @@ def task_message(spec: EvaluatorSpec, unit: Unit, settings: Settings) -> dict[st
 
 def build_jobs(
     units: Sequence[Unit], specs: Sequence[EvaluatorSpec], settings: Settings, count: Counter
-) -> tuple[list[Job], int]:
-    """All (unit x evaluator x sample) jobs, with secrets redacted. Returns (jobs, redactions)."""
+) -> list[Job]:
+    """All (unit x evaluator x sample) jobs. Secrets are redacted when a request is built."""
     jobs: list[Job] = []
-    redactions = 0
     system = system_message()
     system_tokens = count(system["content"])
     for unit in units:
-        shared_text, n = _redact(unit_message(unit)["content"])
-        redactions += n
-        shared = {"role": "user", "content": shared_text}
-        prefix = system_tokens + count(shared_text)
+        shared = unit_message(unit)
+        prefix = system_tokens + count(shared["content"])
         for spec in specs:
-            task_text, n = _redact(task_message(spec, unit, settings)["content"])
-            redactions += n
-            messages = (system, shared, {"role": "user", "content": task_text})
-            total = prefix + count(task_text)
+            task = task_message(spec, unit, settings)
+            messages = (system, shared, task)
+            total = prefix + count(task["content"])
             for sample in range(settings.samples):
                 jobs.append(Job(unit, spec, sample, messages, prefix, total))
-    return jobs, redactions
+    return jobs
 
 
-def _request(job: Job, settings: Settings) -> Any:
+def sendable(job: Job) -> tuple[tuple[dict[str, str], ...], frozenset[str]]:
+    """The one choke point: what may leave the process for `job`, and the values replaced.
 
+    Every request (review, repair re-ask, split unit, overview) and every dumped prompt is
+    built from this, so no message reaches a provider or a file unredacted.
+    """
+    return redact_messages(job.messages)
+
+
+def _request(job: Job, settings: Settings, out: Outcome) -> Any:
+
+    messages, replaced = sendable(job)
+    out.redacted |= replaced
+    out.redactions = len(out.redacted)
     temperature = settings.temperature if settings.samples == 1 else max(settings.temperature, 0.7)
     seed = settings.seed if settings.samples == 1 else (settings.seed or 0) + job.sample
     return ChatRequest(
         key=_display_key(job),
         model=job.spec.model or settings.model or "",
-        messages=job.messages,
+        messages=messages,
         response_schema=ANSWER_SCHEMA,
         max_output_tokens=settings.max_output_tokens,
         temperature=temperature,
@@ -179,7 +185,7 @@ def dump_prompts(jobs: Sequence[Job], directory: Path) -> None:
 
     for job in jobs:
         name = f"{job.unit.id}-{job.spec.name}-{job.sample}.md"
-        body = "\n\n".join(f"## {m['role']}\n\n{m['content']}" for m in job.messages)
+        body = "\n\n".join(f"## {m['role']}\n\n{m['content']}" for m in sendable(job)[0])
         write_atomic(directory / name, body)
 
 
@@ -232,10 +238,7 @@ def _split(job: Job, ctx: Context, out: Outcome, why: str) -> list[Job]:
             for p in job.unit.paths
         )
         return []
-    jobs, n = build_jobs(
-        units, [job.spec], ctx.settings.model_copy(update={"samples": 1}), ctx.count
-    )
-    out.redactions += n
+    jobs = build_jobs(units, [job.spec], ctx.settings.model_copy(update={"samples": 1}), ctx.count)
     return [
         Job(j.unit, j.spec, job.sample, j.messages, j.prefix_tokens, j.prompt_tokens) for j in jobs
     ]
@@ -262,7 +265,7 @@ def run_jobs(
         batch = [*pending, extra] if wave == 0 and extra is not None else pending
         if not batch:
             return
-        results = engine.run_sync([_request(j, ctx.settings) for j in batch])
+        results = engine.run_sync([_request(j, ctx.settings, out) for j in batch])
         if wave == 0 and extra is not None:
             _handle_summary(results.pop(), extra, out)
         next_jobs: list[Job] = []
@@ -319,7 +322,7 @@ def summary_job(changes: ChangeSet, settings: Settings, count: Counter) -> Job |
         used += cost
     if not parts:
         return None
-    diff, _n = _redact("\n\n".join(parts))
+    diff = "\n\n".join(parts)
     files = [
         {"path": f.path, "status": f.status, "added": f.added, "removed": f.removed, "symbols": []}
         for f in changes.files

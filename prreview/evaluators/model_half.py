@@ -166,9 +166,7 @@ def run_llm(
             index, n = parse_shard(settings.shard)
             units = shard_units(units, index, n)
         out.skipped.extend(plan.skipped)
-        new_jobs, redactions = build_jobs(units, plan_specs, settings, count)
-        out.redactions += redactions
-        jobs.extend(new_jobs)
+        jobs.extend(build_jobs(units, plan_specs, settings, count))
         hunks_total = max(hunks_total, plan.hunks_total)
         refs.update(r for u in units for r in u.hunk_refs)
     estimate = sum(j.prompt_tokens + settings.max_output_tokens for j in jobs)

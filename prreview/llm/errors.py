@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from types import ModuleType
 from typing import Literal
 
-_SECRET_ENV_NAME = re.compile(r"API_KEY|TOKEN|SECRET|PASSWORD|ACCESS_KEY|CREDENTIALS", re.I)
+from prreview.secrets.redact import credential_values
+
 _SECRET_PATTERNS = (
     re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=\-]+"),
@@ -33,9 +34,8 @@ FailureKind = Literal["retry", "context_length", "auth", "usage"]
 
 def scrub(text: str) -> str:
     """Remove anything that looks like a credential, and every secret env var's value."""
-    for name, value in os.environ.items():
-        if len(value) >= 8 and _SECRET_ENV_NAME.search(name):
-            text = text.replace(value, "***")
+    for value in credential_values(os.environ):
+        text = text.replace(value, "***")
     text = _SECRET_PATTERNS[0].sub("sk-***", text)
     text = _SECRET_PATTERNS[1].sub("Bearer ***", text)
     return _SECRET_PATTERNS[2].sub(r"\1\2***", text)

@@ -5,7 +5,9 @@ Inline: a comment containing `prreview: ignore[rule-id, other-id]` (or a bare
 none) on the flagged line or on the line directly
 above it suppresses the finding. A family name matches every rule of the family
 (`prreview: ignore[secrets]`). File-level findings (no line) are only suppressed by a
-baseline.
+baseline. A secret finding (`secrets/...`) is never suppressed inline: the key is leaked
+either way, and the comment could come from the change that adds it. Findings suppressed
+by a comment on an added line are listed (the change suppresses its own finding).
 
 Baseline: `{"version": 1, "fingerprints": [...]}`, written from a JSON report; a finding
 whose fingerprint is listed is suppressed.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prreview.checks.base import rule_id_matches
@@ -23,6 +26,7 @@ from prreview.errors import ConfigError
 from prreview.models import ChangeSet, Finding
 
 BASELINE_VERSION = 1
+SECRET_FAMILY = "secrets"
 ALL_RULES = "*"
 _DIRECTIVE = re.compile(r"prreview:\s*ignore(?:\[(?P<ids>[^\]]*)\])?", re.IGNORECASE)
 
@@ -49,15 +53,87 @@ def _suppresses(text: str | None, rule_id: str) -> bool:
     return any(i == ALL_RULES or rule_id_matches(i, rule_id) for i in ids)
 
 
-def _diff_lines(changes: ChangeSet) -> dict[str, dict[int, str]]:
-    table: dict[str, dict[int, str]] = {}
+def _diff_lines(changes: ChangeSet) -> dict[str, dict[int, tuple[str, bool]]]:
+    """path -> new line number -> (text, added by the change)."""
+    table: dict[str, dict[int, tuple[str, bool]]] = {}
     for file in changes.files:
         lines = table.setdefault(file.path, {})
         for hunk in file.hunks:
             for line in hunk.lines:
                 if line.kind != "removed" and line.new_lineno is not None:
-                    lines[line.new_lineno] = line.text
+                    lines[line.new_lineno] = (line.text, line.kind == "added")
     return table
+
+
+@dataclass
+class InlineOutcome:
+    kept: list[Finding] = field(default_factory=list)
+    suppressed: int = 0
+    added: list[str] = field(default_factory=list)
+    """`path:line rule` of findings suppressed by a comment the change itself adds."""
+    refused: int = 0
+    """Secret findings kept although a comment asked to suppress them."""
+
+    def notes(self, limit: int = 5) -> list[str]:
+        notes = []
+        if self.added:
+            shown = ", ".join(self.added[:limit]) + (", ..." if len(self.added) > limit else "")
+            notes.append(
+                f"{len(self.added)} finding(s) suppressed by `prreview: ignore` comments that "
+                f"this change adds: {shown}"
+            )
+        if self.refused:
+            notes.append(
+                f"{self.refused} secret finding(s) kept: `prreview: ignore` cannot suppress a secret"
+            )
+        return notes
+
+
+def inline_suppressions(
+    findings: Iterable[Finding], changes: ChangeSet, read_new_line: LineReader | None = None
+) -> InlineOutcome:
+    """Drop findings suppressed by an inline comment, and say which comments the change adds.
+
+    Line text comes from the diff (added and context lines); lines outside it are read with
+    `read_new_line(path, lineno)` when given, and otherwise count as no comment.
+    """
+    table = _diff_lines(changes)
+
+    def line_at(path: str, lineno: int) -> tuple[str | None, bool]:
+        found = table.get(path, {}).get(lineno)
+        if found is not None:
+            return found
+        if read_new_line is not None and lineno >= 1:
+            return read_new_line(path, lineno), False
+        return None, False
+
+    out = InlineOutcome()
+    for finding in findings:
+        added = _directive(finding, line_at)
+        if added is None:
+            out.kept.append(finding)
+        elif rule_id_matches(SECRET_FAMILY, finding.rule_id):
+            out.kept.append(finding)
+            out.refused += 1
+        else:
+            out.suppressed += 1
+            if added:
+                out.added.append(f"{finding.path}:{finding.start_line} ({finding.rule_id})")
+    return out
+
+
+def _directive(
+    finding: Finding, line_at: Callable[[str, int], tuple[str | None, bool]]
+) -> bool | None:
+    """None when no comment suppresses `finding`; else whether that comment is an added line."""
+    path, line = finding.path, finding.start_line
+    if path is None or line is None:
+        return None
+    for at in (line, line - 1):
+        text, added = line_at(path, at)
+        if _suppresses(text, finding.rule_id):
+            return added
+    return None
 
 
 def apply_inline_suppressions(
@@ -65,35 +141,9 @@ def apply_inline_suppressions(
     changes: ChangeSet,
     read_new_line: LineReader | None = None,
 ) -> tuple[list[Finding], int]:
-    """Drop findings suppressed by an inline comment; return (kept, suppressed count).
-
-    Line text comes from the diff (added and context lines); lines outside it are read with
-    `read_new_line(path, lineno)` when given, and otherwise count as no comment.
-    """
-    table = _diff_lines(changes)
-
-    def line_text(path: str, lineno: int) -> str | None:
-        text = table.get(path, {}).get(lineno)
-        if text is None and read_new_line is not None and lineno >= 1:
-            text = read_new_line(path, lineno)
-        return text
-
-    kept: list[Finding] = []
-    suppressed = 0
-    for finding in findings:
-        path, line = finding.path, finding.start_line
-        if (
-            path is not None
-            and line is not None
-            and (
-                _suppresses(line_text(path, line), finding.rule_id)
-                or _suppresses(line_text(path, line - 1), finding.rule_id)
-            )
-        ):
-            suppressed += 1
-        else:
-            kept.append(finding)
-    return kept, suppressed
+    """Drop findings suppressed by an inline comment; return (kept, suppressed count)."""
+    out = inline_suppressions(findings, changes, read_new_line)
+    return out.kept, out.suppressed
 
 
 def _baseline_error(path: Path, problem: str) -> ConfigError:

@@ -19,6 +19,7 @@ LAZY_IMPORTS = {
     "tiktoken": "prreview/llm/tokens.py",
     "jinja2": "prreview/evaluators/prompts/render.py",
     "rich": "prreview/cli/progress.py",
+    "detect_secrets": "prreview/secrets/plugins.py",
 }
 """Third-party modules imported inside functions (start-up cost), and the one module that may."""
 

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from prreview.checks import run_checks
-from prreview.checks.secret_patterns import shannon_entropy
 from prreview.checks.secrets import SecretsCheck, find_secrets, is_secret_file, redact
 from prreview.models import fingerprint
+from prreview.secrets.patterns import shannon_entropy
 from tests.checks_support import finding_text, make_file
+from tests.security.canaries import Canary, make_canaries, python_module
 
 # Token-shaped values are assembled at run time so this file holds no real-looking secret.
 AWS_ID = "AKIA" + "Q7ZR2M4XK9PLW3NB"
@@ -250,3 +253,103 @@ def test_entropy() -> None:
     assert shannon_entropy("") == 0.0
     assert shannon_entropy("aaaa") == 0.0
     assert shannon_entropy("abcd") == pytest.approx(2.0)
+
+
+# --- the scanner: detect-secrets plugins plus our own rules
+
+
+@pytest.mark.parametrize("canary", make_canaries(), ids=lambda c: c.name)
+def test_every_canary_format_is_found_and_redacted(canary: Canary) -> None:
+    lines = python_module([canary]).splitlines() if not canary.line else [canary.line]
+    findings = check(lines, path="app/config.py")
+    assert [f.rule_id for f in findings if f.rule_id.startswith("secrets/")], canary.name
+    assert_no_leak(findings, canary.value)
+    redacted = redact("\n".join(lines))[0]
+    assert canary.value not in redacted and "[REDACTED:" in redacted
+
+
+def test_a_key_split_over_two_lines_is_found_and_redacted() -> None:
+    key = GH_TOKEN
+    lines = ["TOKEN = (", f'    "{key[:18]}"', f'    "{key[18:]}"', ")"]
+    findings = check(lines)
+    assert [(f.rule_id, f.start_line) for f in findings] == [("secrets/github-token", 2)]
+    assert_no_leak(findings, key[:18])
+    redacted, count = redact("\n".join(f"{i:>6}|+ {t}" for i, t in enumerate(lines, 1)))
+    assert key[:18] not in redacted and key[18:] not in redacted and count == 2
+    js = f'const k = "{key[:10]}" +\n  "{key[10:]}";'
+    assert key[10:] not in redact(js)[0]
+    # list items are not one value
+    assert redact('names = [\n    "alpha-bravo",\n    "charlie-delta",\n]')[1] == 0
+
+
+def test_a_base64_encoded_key_is_found_and_redacted() -> None:
+    encoded = base64.b64encode(GH_TOKEN.encode()).decode()
+    for line in (f'BLOB = "{encoded}"', f"token: {encoded}"):
+        findings = check([line], path="deploy/values.yaml")
+        assert [f.rule_id for f in findings] == ["secrets/github-token"], line
+        assert_no_leak(findings, encoded)
+        assert encoded not in redact(line)[0]
+
+
+def test_password_in_a_url() -> None:
+    line = "DATABASE_URL = 'postgres://app:Qz7vLk2pWm9x@db.internal:5432/app'"
+    [f] = check([line])
+    assert f.rule_id == "secrets/url-password"
+    assert line[f.start_column - 1 : f.end_column] == "Qz7vLk2pWm9x"
+    assert redact(line)[0] == (
+        "DATABASE_URL = 'postgres://app:[REDACTED:url-password]@db.internal:5432/app'"
+    )
+
+
+def test_tokens_are_redacted_whole() -> None:
+    """detect-secrets matches a fixed-length prefix; no tail of a longer token survives."""
+    long_key = "sk_live_" + "Ab1" * 33
+    assert redact(f"k = {long_key}xyz")[0] == "k = [REDACTED:stripe-key]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "def f(token):\n    return token.strip()",
+        'password = os.environ["DB_PASSWORD"]\nself.password = password',
+        "api_key: Optional[str] = None,\n    secret_name: str,",
+        "LANGSMITH_API_KEY=_credentials_api_key,",
+        'headers = {"api_key": api_key, "x-api-key": self.api_key}',
+        'user_api_key_dict: "UserAPIKeyAuth",',
+        "key: _strip_prompt_cache_breakpoints_from_content(item) if key else item",
+        'uuid = "123e4567-e89b-12d3-a456-426614174000"',
+        'name = "bert-base-uncased"\nurl = "https://example.com/path?x=1"',
+    ],
+)
+def test_ordinary_code_is_not_redacted(text: str) -> None:
+    assert redact(text) == (text, 0)
+    assert check(text.splitlines()) == []
+
+
+def test_redaction_is_idempotent() -> None:
+    text = "\n".join(c.line for c in make_canaries() if c.line)
+    once = redact(text)[0]
+    assert redact(once) == (once, 0)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (".envrc", True),
+        (".env-prod", True),
+        (".env.production.local", True),
+        (".env.tpl", False),
+        (".environment.ts", False),
+        ("app/.git-credentials", True),
+        ("home/.docker/config.json", True),
+        ("app/docker/config.json", False),
+        ("home/.kube/config", True),
+        ("home/.ssh/id_rsa_deploy", True),
+        ("home/.ssh/id_ed25519.pub", False),
+        ("client_secret_123.apps.googleusercontent.com.json", True),
+        ("infra/terraform.tfstate", True),
+        ("keys/deploy.ppk", True),
+    ],
+)
+def test_more_secret_files(path: str, expected: bool) -> None:
+    assert is_secret_file(path) is expected

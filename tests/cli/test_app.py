@@ -262,6 +262,22 @@ def test_baseline_suppresses_known_findings(secret_repo, tmp_path, capsys) -> No
 
 
 def test_inline_ignore_suppresses(git_repo, capsys) -> None:
+    repo = git_repo()
+    two_commits(
+        repo,
+        {"src/app.py": "x = 1\n"},
+        {"src/app.py": "x = 1\nbreakpoint()  # prreview: ignore[debug/breakpoint]\n"},
+    )
+    args = ("--fail-on", "low", "-o", "json=-")
+    res = run_main(capsys, "run", "--repo", str(repo.path), "--base", "HEAD~1", *args)
+    assert res.code == 0, res.err
+    review = Review.model_validate_json(res.out)
+    assert review.findings == ()
+    assert review.stats.suppressed == 1
+    assert "this change adds: src/app.py:2 (debug/breakpoint)" in " ".join(review.notes)
+
+
+def test_inline_ignore_cannot_hide_a_secret(git_repo, capsys) -> None:
     key = fake_aws_key(3)
     repo = git_repo()
     two_commits(
@@ -270,10 +286,11 @@ def test_inline_ignore_suppresses(git_repo, capsys) -> None:
         {"src/app.py": f'x = 1\nAWS_KEY = "{key}"  # prreview: ignore[secrets/aws-access-key]\n'},
     )
     res = run_main(capsys, "run", "--repo", str(repo.path), "--base", "HEAD~1", "-o", "json=-")
-    assert res.code == 0, res.err
+    assert res.code == 1, res.err
     review = Review.model_validate_json(res.out)
-    assert not any(f.rule_id.startswith("secrets/") for f in review.findings)
-    assert review.stats.suppressed == 1
+    assert [f.rule_id for f in review.findings] == ["secrets/aws-access-key"]
+    assert review.stats.suppressed == 0
+    assert key not in res.out + res.err
 
 
 def test_output_typo_fails_before_review(repo, capsys) -> None:

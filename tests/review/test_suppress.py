@@ -11,6 +11,7 @@ from prreview.models import Finding, Review
 from prreview.review.suppress import (
     apply_baseline,
     apply_inline_suppressions,
+    inline_suppressions,
     load_baseline,
     suppressing_ids,
     write_baseline,
@@ -184,3 +185,23 @@ def test_write_baseline_rejects_non_reports(text: str) -> None:
 def test_apply_baseline_keeps_findings_without_fingerprint() -> None:
     finding = llm_finding("a.py", 1).model_copy(update={"fingerprint": ""})
     assert apply_baseline([finding], {""}) == ([finding], 0)
+
+
+def test_a_secret_is_never_suppressed_inline() -> None:
+    token = "ghp_" + "Q7ZR2M4XK9PLW3NBa1B2c3D4e5F6g7H8i9J0"
+    file = make_file("pkg/mod.py", [f'TOKEN = "{token}"  # prreview: ignore[secrets]'])
+    out = inline_suppressions(run_checks([file]), make_changes(file))
+    assert [f.rule_id for f in out.kept] == ["secrets/github-token"]
+    assert (out.suppressed, out.refused) == (0, 1)
+    assert out.notes() == ["1 secret finding(s) kept: `prreview: ignore` cannot suppress a secret"]
+
+
+def test_suppressions_the_change_adds_are_listed() -> None:
+    added = make_file("pkg/mod.py", ["breakpoint()  # prreview: ignore[debug]"], start=4)
+    out = inline_suppressions(run_checks([added]), make_changes(added))
+    assert out.suppressed == 1 and out.added == ["pkg/mod.py:4 (debug/breakpoint)"]
+    assert "this change adds: pkg/mod.py:4 (debug/breakpoint)" in out.notes()[0]
+    # a comment already in the file (a context line) is not the change's own
+    old = make_file("pkg/mod.py", ["breakpoint()"], start=7, context_before=("# prreview: ignore",))
+    out = inline_suppressions(run_checks([old]), make_changes(old))
+    assert out.suppressed == 1 and out.added == [] and out.notes() == []
