@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from prreview.errors import EXIT_INCOMPLETE, EXIT_USAGE, AuthError, IncompleteError, UsageError
-from prreview.models import Review
 from prreview.publish import publish_command
 from prreview.publish.common import RESOLVED_PREFIX
 from tests.fakes.github_api import FakeGitHub
@@ -27,8 +26,10 @@ from tests.publish_support import (
     finding,
     review,
 )
-
-TOKEN = "ghs_secretTOKENvalue123"
+from tests.publish_support import (
+    GITHUB_TOKEN as TOKEN,
+)
+from tests.publish_support import GitHubPublisher as Publisher
 
 
 @pytest.fixture
@@ -37,27 +38,6 @@ def gh() -> Iterator[FakeGitHub]:
         server.add_token(TOKEN)
         server.add_pull(7, head=HEAD1, files=FILES)
         yield server
-
-
-class Publisher:
-    def __init__(self, server: FakeGitHub, tmp_path: Path) -> None:
-        self.server = server
-        self.tmp = tmp_path
-        self.messages: list[str] = []
-        event = tmp_path / "event.json"
-        event.write_text(json.dumps({"pull_request": {"number": 7}}), encoding="utf-8")
-        self.env = {
-            "GITHUB_TOKEN": TOKEN,
-            "GITHUB_API_URL": server.api_url,
-            "GITHUB_REPOSITORY": "octo/app",
-            "GITHUB_EVENT_PATH": str(event),
-        }
-
-    def __call__(self, rv: Review, **kw) -> int:
-        report = self.tmp / "review.json"
-        report.write_text(rv.model_dump_json(), encoding="utf-8")
-        kw.setdefault("retry", FAST)
-        return publish_command("github", report, env=self.env, err=self.messages.append, **kw)
 
 
 @pytest.fixture
