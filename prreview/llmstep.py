@@ -241,6 +241,11 @@ def _engine(settings: Settings, deadline_at: float | None, observer: Observer) -
     return Engine(config, cache, progress_printer(observer, settings.ci))
 
 
+def engine_for(settings: Settings, deadline_at: float | None, observer: Observer) -> object:
+    """The engine of `run` (cache, retries, fallbacks, budgets), for other model calls."""
+    return _engine(settings, deadline_at, observer)
+
+
 def cache_is_cold(settings: Settings) -> bool:
     """True when no model answer can come from the cache (disabled, or never written)."""
     from .cache import default_cache_dir
