@@ -233,3 +233,24 @@ def test_description_cannot_close_the_section_early(gh, publish, tmp_path):
 def test_publish_needs_a_report_or_a_description(publish):
     with pytest.raises(UsageError, match="nothing to publish"):
         publish(None)
+
+
+def test_cli_publishes_the_review_and_the_description(gh, publish, tmp_path, capsys, monkeypatch):
+    from tests.run_support import run_main
+
+    for name, value in publish.env.items():
+        monkeypatch.setenv(name, value)
+    report = tmp_path / "r.json"
+    report.write_text(review(A, passed=False).model_dump_json(), encoding="utf-8")
+    desc = tmp_path / "d.md"
+    desc.write_text("### Suggested title\n\nFix it\n", encoding="utf-8")
+    args = ["publish", "github", "--report", str(report), "--description", str(desc)]
+    res = run_main(capsys, *args, "--request-changes")
+    assert res.code == 0, res.err
+    assert "description section created" in res.err and "(REQUEST_CHANGES)" in res.err
+    assert "Fix it" in (gh.pulls[7].body or "") and res.out == ""
+    gh.tokens[GITHUB_TOKEN].write = False
+    desc.write_text("### Suggested title\n\nFix it better\n", encoding="utf-8")
+    denied = run_main(capsys, *args)
+    assert denied.code == 2 and "PATCH /repos/octo/app/pulls/7" in denied.err
+    assert GITHUB_TOKEN not in denied.err
