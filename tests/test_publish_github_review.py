@@ -254,3 +254,11 @@ def test_cli_publishes_the_review_and_the_description(gh, publish, tmp_path, cap
     denied = run_main(capsys, *args)
     assert denied.code == 2 and "PATCH /repos/octo/app/pulls/7" in denied.err
     assert GITHUB_TOKEN not in denied.err
+
+
+def test_request_changes_after_the_head_moved_goes_on_the_current_head(gh, publish):
+    gh.push(7, head=HEAD2, files=FILES)
+    publish(review(A, passed=False), request_changes=True)  # reviewed HEAD1
+    (request,) = gh.calls("POST", PR + "/reviews")
+    assert request.body["commit_id"] == HEAD2 and request.body["comments"] == []
+    assert [r["state"] for r in gh.pulls[7].reviews] == ["CHANGES_REQUESTED"]

@@ -167,7 +167,9 @@ class _Publisher:
             diff = self._diff()
         plan = plan_inline(review, diff, self._existing(), max_new=options.max_comments)
         poster = ReviewPoster(self.api, self.pr, self.ours, read=READ, write=WRITE)
-        posted = poster.post(review, plan.post, review_head or pr_head, options.request_changes)
+        posted = poster.post(
+            review, plan.post, pr_head or review_head or "", options.request_changes
+        )
         notes.extend(poster.notes)
         self._apply(plan, review_head or pr_head)
         result = PublishResult(
