@@ -188,3 +188,22 @@ def test_replacements_are_fixes_that_validate(validator) -> None:
     del with_fix[0]["fixes"][0]["artifactChanges"][0]["replacements"]
     with pytest.raises(jsonschema.ValidationError):
         validator.validate(log)
+
+
+def test_no_fix_for_code_with_hidden_characters() -> None:
+    trojan = Finding(
+        rule_id="llm/x",
+        evaluator="correctness",
+        category="correctness",
+        severity="low",
+        confidence=0.5,
+        title="t",
+        message="m",
+        path="a.py",
+        start_line=1,
+        suggestion="ok = True  # \u202egnp.exe",
+        source="llm",
+        fingerprint="d" * 32,
+    )
+    (result,) = json.loads(sarif.render(Review(findings=(trojan,))))["runs"][0]["results"]
+    assert "fixes" not in result

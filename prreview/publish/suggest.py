@@ -21,8 +21,6 @@ from ..report import escape
 Platform = Literal["github", "gitlab"]
 SUGGESTION_LIMIT = 6_000
 _BACKTICKS = re.compile(r"`+")
-# Tabs and newlines are code; every other control character (and bidi controls) is not.
-_UNSAFE = re.compile("[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
 
 
 def replacement(finding: Finding) -> str | None:
@@ -39,7 +37,7 @@ def applies(finding: Finding, start: int, end: int) -> bool:
         return False
     last = max(finding.end_line or finding.start_line, finding.start_line)
     exact = (start, end) == (finding.start_line, last)
-    return exact and len(code) <= SUGGESTION_LIMIT and not _UNSAFE.search(code)
+    return exact and len(code) <= SUGGESTION_LIMIT and not escape.has_invisible(code)
 
 
 def suggestion_block(code: str, platform: Platform, lines: int) -> str:

@@ -229,6 +229,8 @@ def _fix(f: Finding) -> dict[str, Any] | None:
     """
     if f.suggestion is None or f.path is None or f.start_line is None:
         return None
+    if escape.has_invisible(f.suggestion):
+        return None  # never an applicable fix that hides characters (Trojan Source)
     end = max(f.end_line or f.start_line, f.start_line)
     lines = f"line {f.start_line}" if end == f.start_line else f"lines {f.start_line}-{end}"
     text = f.suggestion.replace("\r\n", "\n").rstrip("\n")
