@@ -293,7 +293,7 @@ def merge(
     sarif_category: str = typer.Option("prreview", "--sarif-category"),
 ) -> None:
     """Combine shard reports into one review (one SARIF run, one Code Quality file)."""
-    from prreview.cli.run import describe, write_reports
+    from prreview.cli.run import outcome_line, write_reports
     from prreview.config.settings import build_settings
     from prreview.output import check_writable, parse_outputs
     from prreview.review import gate
@@ -306,7 +306,7 @@ def merge(
     )
     settings = build_settings(env={}, flags={"sarif_category": sarif_category})
     write_reports(review, settings, outputs, os.environ)
-    err(describe(review))
+    err(outcome_line(review))
     raise typer.Exit(gate.exit_code(review))
 
 
@@ -322,7 +322,7 @@ _register_lazy_commands()
 @app.command()
 def publish(
     platform: str = typer.Argument(..., help="github or gitlab."),
-    report: Path = typer.Option(..., "--report", help="JSON report (--output json=PATH)."),
+    report: Path | None = typer.Option(None, "--report", help="JSON report (--output json=PATH)."),
     repository: str | None = typer.Option(
         None, "--repository", help="owner/name or GitLab project id (default from CI env)."
     ),
@@ -330,8 +330,14 @@ def publish(
     api_url: str | None = typer.Option(None, "--api-url", help="API base URL (GHE, self-managed)."),
     max_comments: int = typer.Option(25, "--max-comments", help="Inline comments at most."),
     note: list[str] | None = typer.Option(None, "--note", help="Extra line for the summary."),
+    request_changes: bool = typer.Option(
+        False, "--request-changes", help="GitHub: a failed gate submits REQUEST_CHANGES."
+    ),
+    description: Path | None = typer.Option(
+        None, "--description", help="Write this `prreview describe` output into the PR/MR body."
+    ),
 ) -> None:
-    """Post or update the PR/MR summary comment and inline comments from a JSON report."""
+    """Post or update the PR/MR review, summary comment and description section."""
     from prreview.publish import publish_command
 
     code = publish_command(
@@ -344,8 +350,62 @@ def publish(
         api_url=api_url,
         max_comments=max_comments,
         notes=tuple(note or ()),
+        request_changes=request_changes,
+        description=description,
     )
     raise typer.Exit(code)
+
+
+@app.command()
+def describe(
+    repo: Path | None = RepoOpt,
+    base: str | None = BaseOpt,
+    head: str | None = HeadOpt,
+    staged: bool | None = StagedOpt,
+    working_tree: bool | None = WorktreeOpt,
+    config_source: str | None = ConfigSourceOpt,
+    config: Path | None = ConfigOpt,
+    include: list[str] | None = IncludeOpt,
+    exclude: list[str] | None = ExcludeOpt,
+    model: str | None = typer.Option(None, "--model", help="LiteLLM model id (or PRREVIEW_MODEL)."),
+    no_model: bool = typer.Option(False, "--no-model", help="Deterministic walkthrough only."),
+    api_base: str | None = typer.Option(None, "--api-base", help="OpenAI-compatible base URL."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds per model call."),
+    retries: int | None = typer.Option(None, "--retries"),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Model cache directory."),
+    no_cache: bool | None = typer.Option(None, "--no-cache", help="Disable the model cache."),
+    format: str = typer.Option("markdown", "--format", help="markdown or json."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+) -> None:
+    """Write a PR description: title, type, walkthrough per module, diagram, labels."""
+    from prreview.config.load import load_settings
+    from prreview.describe import describe_change, render_markdown
+    from prreview.errors import EXIT_INCOMPLETE
+
+    if format not in {"markdown", "json"}:
+        raise _usage("--format must be markdown or json")
+    flags = _change_flags(repo, base, head, staged, working_tree, config_source, include, exclude)
+    flags.update(
+        model=model, api_base=api_base, timeout=timeout, retries=retries, cache_dir=cache_dir
+    )
+    flags.update(no_cache=no_cache)
+    settings = load_settings(flags, os.environ, config_path=config, warn=err)
+    if no_model:
+        settings = settings.model_copy(update={"model": None})
+    desc, complete = describe_change(settings, os.environ, err)
+    text = desc.model_dump_json(indent=2) + "\n" if format == "json" else render_markdown(desc)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from prreview.output import write_atomic
+
+        write_atomic(output, text)
+    if not complete:
+        err(f"prreview: {desc.note}")
+    err(
+        f"prreview: description written ({desc.type}, {'model' if desc.source == 'model' else 'no model'})"
+    )
+    raise typer.Exit(0 if complete else EXIT_INCOMPLETE)
 
 
 # --------------------------------------------------------------------------- small commands

@@ -46,7 +46,7 @@ def write_reports(
         append_step_summary(Path(summary_path), render_format("markdown", review, settings))
 
 
-def describe(review: Review) -> str:
+def outcome_line(review: Review) -> str:
     counts: dict[str, int] = {}
     for f in review.findings:
         counts[f.severity] = counts.get(f.severity, 0) + 1
@@ -71,7 +71,7 @@ def run_review(settings: Settings, env: Mapping[str, str], err: Err) -> int:
     write_reports(review, settings, outputs, env)
     for note in review.notes:
         err(f"prreview: {note}")
-    err(describe(review))
+    err(outcome_line(review))
     if review.incomplete_reason == TERMINATED_REASON:
         return EXIT_TERMINATED
     return gate.exit_code(review)

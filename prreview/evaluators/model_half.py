@@ -241,6 +241,15 @@ def _engine(
     return Engine(config, cache, progress)
 
 
+def engine_for(
+    settings: Settings,
+    deadline_at: float | None,
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> object:
+    """The engine of `run` (cache, retries, fallbacks, budgets), for other model calls."""
+    return _engine(settings, deadline_at, progress)
+
+
 def cache_is_cold(settings: Settings) -> bool:
     """True when no model answer can come from the cache (disabled, or never written)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from prreview.models import Finding, Review
 from prreview.publish.common import Frozen, comment_key
@@ -22,41 +22,62 @@ class DiffLine:
     hunk: int
     old: int | None
     """Old-side number of a context line; None for an added line."""
+    deletion_before: bool = False
+    """Removed lines sit directly above this line (it is the line after a deletion)."""
+    deletion_after: bool = False
+    """Removed lines sit directly below this line (it is the line before a deletion)."""
 
 
 def patch_lines(patch: str | None) -> dict[int, DiffLine]:
     """New-side (RIGHT) lines a unified-diff patch shows: the lines a comment may go on."""
     lines: dict[int, DiffLine] = {}
     old = new = hunk = 0
+    deleted = False
     for raw in (patch or "").splitlines():
         header = _HUNK.match(raw)
         if header:
             old, new, hunk = int(header.group(1)), int(header.group(3)), hunk + 1
+            deleted = False
         elif hunk == 0 or raw.startswith("\\"):
             continue
-        elif raw.startswith("+"):
-            lines[new] = DiffLine(hunk, None)
-            new += 1
         elif raw.startswith("-"):
-            old += 1
+            if not deleted and new - 1 in lines:
+                lines[new - 1] = replace(lines[new - 1], deletion_after=True)
+            old, deleted = old + 1, True
         else:
-            lines[new] = DiffLine(hunk, old)
-            old, new = old + 1, new + 1
+            added = raw.startswith("+")
+            lines[new] = DiffLine(hunk, None if added else old, deletion_before=deleted)
+            old, new, deleted = (old if added else old + 1), new + 1, False
     return lines
 
 
 def anchor(finding: Finding, lines: Mapping[int, DiffLine]) -> tuple[int, int] | None:
-    """(first, last) diff lines to comment on, or None when no line of the finding is shown."""
+    """(first, last) diff lines to comment on, or None when no line of the finding is shown.
+
+    A finding about removed code sits on the line before or after the deletion; when that
+    line is not shown (the deletion ends the file, or starts it), the comment goes on the
+    shown neighbour across the deletion, which GitHub and GitLab accept.
+    """
     if finding.start_line is None:
         return None
     start = finding.start_line
     end = max(finding.end_line or start, start)
     shown = [n for n in range(start, min(end, start + 10_000) + 1) if n in lines]
     if not shown:
-        return None
+        near = _across_deletion(start, lines)
+        return (near, near) if near is not None else None
     if start in lines and end in lines and lines[start].hunk == lines[end].hunk:
         return start, end
     return shown[0], shown[0]
+
+
+def _across_deletion(line: int, lines: Mapping[int, DiffLine]) -> int | None:
+    before, after = lines.get(line - 1), lines.get(line + 1)
+    if before is not None and before.deletion_after:
+        return line - 1
+    if after is not None and after.deletion_before:
+        return line + 1
+    return None
 
 
 class Existing(Frozen):
@@ -67,6 +88,10 @@ class Existing(Frozen):
     body: str
     resolved: bool
     note_id: str = ""
+    thread: str = ""
+    """GitHub: the GraphQL id of the review thread the comment starts ("" when unknown)."""
+    resolved_by_us: bool = True
+    """False when a person resolved the thread: the finding stays theirs to judge."""
 
 
 class Placement(Frozen):
@@ -111,7 +136,7 @@ def plan_inline(
     post, kept, reopen, summary_only = [], [], [], []
     for key, f in current.items():
         old = by_key.get(key)
-        if old is not None and old.resolved:
+        if old is not None and old.resolved and old.resolved_by_us:
             reopen.append((old, f))
             continue
         if old is not None:

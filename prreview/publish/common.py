@@ -1,10 +1,11 @@
-"""What GitHub and GitLab publishing share: markers, comment bodies and the HTTP client.
+"""What GitHub and GitLab publishing share: markers and comment bodies (HTTP: `http.py`).
 
 Markers are hidden HTML comments that we write ourselves (never model text) so that a re-run
 finds its own summary and inline comments again:
 
     <!-- prreview:summary v1 head=<sha> -->      one sticky summary per PR/MR
     <!-- prreview:finding <fingerprint> -->      one inline comment per finding
+    <!-- prreview:review head=<sha> -->          the body of a GitHub review we submitted
 
 Model text reaches a body only through `prreview.report.escape`: `<` becomes `&lt;`, so a
 model (or a PR author) cannot forge a marker inside text we render.
@@ -12,40 +13,45 @@ model (or a PR author) cannot forge a marker inside text we render.
 
 from __future__ import annotations
 
-import email.utils
 import re
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from collections.abc import Sequence
+from typing import Literal
 
-import httpx
-
+from prreview.models import Finding, Frozen, Review
+from prreview.publish.suggest import Platform, suggestion_part
+from prreview.report import escape
+from prreview.report.markdown import ICONS, MAX_CHARS
+from prreview.report.markdown import render as render_markdown
 from prreview.review.gate import finding_key
-
-from ..errors import AuthError, IncompleteError, UsageError
-from ..models import Finding, Frozen, Review
-from ..report import escape
-from ..report.markdown import ICONS, MAX_CHARS
-from ..report.markdown import render as render_markdown
 
 SUMMARY_PREFIX = "<!-- prreview:summary v1"
 FINDING_RE = re.compile(r"<!-- prreview:finding ([A-Za-z0-9_-]{1,64}) -->")
 RESOLVED_PREFIX = "✅ Resolved in "
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9_-]")
 _SHA = re.compile(r"^[0-9a-f]{7,64}$")
+_SUMMARY_HEAD = re.compile(r"<!-- prreview:summary v1 head=([0-9a-f]{7,64}) -->")
 _FENCE = re.compile(r"^(`{3,}|~{3,})")
-_LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _MESSAGE_LIMIT = 6_000
-_SUGGESTION_LIMIT = 6_000
-_ERROR_DETAIL_LIMIT = 300
+
+
+class PublishOptions(Frozen):
+    max_comments: int = 25
+    notes: tuple[str, ...] = ()
+    request_changes: bool = False
+    """GitHub: a failed gate submits the review as REQUEST_CHANGES (else COMMENT)."""
+    description: str | None = None
+    """Text for the description section of the PR/MR body (`prreview describe`)."""
+
+
+Action = Literal["created", "updated", "unchanged", "kept", ""]
 
 
 class PublishResult(Frozen):
     platform: Literal["github", "gitlab"]
-    summary: Literal["created", "updated", "unchanged", ""]
-    """What happened to the sticky summary ("" until it is written)."""
+    summary: Action
+    """What happened to the sticky summary ("" until it is written; "kept" when it already
+    shows a newer head than this review's)."""
+    description: Action = ""
     posted: int = 0
     kept: int = 0
     resolved: int = 0
@@ -53,6 +59,9 @@ class PublishResult(Frozen):
     removed_duplicates: int = 0
     summary_only: tuple[str, ...] = ()
     """Locations of the findings shown only in the summary (outside the diff, file level...)."""
+    review_requests: int = 0
+    """GitHub: review requests made (1 per run, more only when GitHub refused a comment)."""
+    event: str = ""
 
 
 # --------------------------------------------------------------------------- markers
@@ -61,6 +70,17 @@ class PublishResult(Frozen):
 def summary_marker(head_sha: str | None) -> str:
     sha = head_sha if head_sha and _SHA.match(head_sha) else ""
     return f"{SUMMARY_PREFIX} head={sha} -->"
+
+
+def summary_head(body: str) -> str:
+    """The head sha a summary reports ("" when unknown)."""
+    match = _SUMMARY_HEAD.match(body or "")
+    return match.group(1) if match else ""
+
+
+def review_marker(head_sha: str | None) -> str:
+    sha = head_sha if head_sha and _SHA.match(head_sha) else ""
+    return f"<!-- prreview:review head={sha} -->"
 
 
 def comment_key(finding: Finding) -> str:
@@ -94,8 +114,14 @@ def resolved_body(body: str, head_sha: str | None) -> str:
 # --------------------------------------------------------------------------- bodies
 
 
-def inline_body(finding: Finding, key: str) -> str:
-    """An inline comment: our marker, then the finding with every model string escaped."""
+def inline_body(
+    finding: Finding, key: str, platform: Platform | None = None, span: tuple[int, int] = (0, 0)
+) -> str:
+    """An inline comment: our marker, then the finding with every model string escaped.
+
+    With `platform` and the commented lines (`span`), a replacement that covers exactly those
+    lines becomes an applyable suggestion; otherwise it is a plain code block.
+    """
     title = escape.md_inline(escape.truncate(finding.title, 300))
     head = f"{ICONS[finding.severity]} **{finding.severity}** — {title}"
     meta = (
@@ -106,9 +132,9 @@ def inline_body(finding: Finding, key: str) -> str:
     message = escape.md_text(escape.truncate(finding.message, _MESSAGE_LIMIT))
     if message:
         parts.append(message)
-    if finding.suggestion:
-        code = escape.truncate(finding.suggestion, _SUGGESTION_LIMIT)
-        parts.append("**Suggested change:**\n\n" + escape.fenced_block(code))
+    replacement = suggestion_part(finding, platform, *span)
+    if replacement:
+        parts.append(replacement)
     return defuse_quick_actions("\n\n".join(parts) + "\n")
 
 
@@ -167,228 +193,3 @@ def _publish_section(result: PublishResult, notes: Sequence[str]) -> str:
     for note in notes:
         lines.extend(["", f"> ⚠️ {escape.md_inline(escape.truncate(note, 500))}"])
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------- HTTP
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    retries: int = 4
-    backoff: float = 1.0
-    """First wait in seconds; doubled on every retry."""
-    max_wait: float = 60.0
-    """Cap on one wait, Retry-After and rate-limit resets included."""
-    timeout: float = 30.0
-
-
-Denied = Callable[[int, str], AuthError]
-"""(status, permission needed by the call) -> the AuthError to raise."""
-
-
-class Api:
-    """A small sync client: retries 429/5xx/rate limits, maps 401/403/404 to AuthError.
-
-    Tokens live only in the client's default headers; no message built here includes a
-    header, and pagination never follows a link to another origin.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        headers: Mapping[str, str],
-        *,
-        name: str,
-        denied: Denied,
-        retry: RetryPolicy,
-    ) -> None:
-        self.base = base_url.rstrip("/")
-        self.name = name
-        self._denied = denied
-        self._retry = retry
-        self._origin = urlsplit(self.base)[:2]
-        self._client = httpx.Client(headers=dict(headers), timeout=retry.timeout)
-
-    def __enter__(self) -> Api:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._client.close()
-
-    def url(self, path: str) -> str:
-        return f"{self.base}/{path.lstrip('/')}"
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        need: str,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        accept: tuple[int, ...] = (),
-    ) -> httpx.Response:
-        """One request with retries. Statuses in `accept` are returned instead of raised."""
-        url = path if path.startswith(("http://", "https://")) else self.url(path)
-        for attempt in range(self._retry.retries + 1):
-            last = attempt == self._retry.retries
-            try:
-                # `params={}` would make httpx drop the query of a pagination link.
-                resp = self._client.request(method, url, json=json, params=params or None)
-            except httpx.TransportError as exc:
-                if last:
-                    raise IncompleteError(
-                        f"{self.name} API unreachable ({type(exc).__name__}) after "
-                        f"{attempt + 1} attempts: {method} {_path_of(url)}"
-                    ) from None
-                time.sleep(self._backoff(attempt))
-                continue
-            wait = self._retry_wait(resp, attempt)
-            if wait is not None and not last:
-                time.sleep(wait)
-                continue
-            return self._checked(resp, method, url, need, accept, retried=wait is not None)
-        raise AssertionError("unreachable")
-
-    def _checked(
-        self,
-        resp: httpx.Response,
-        method: str,
-        url: str,
-        need: str,
-        accept: tuple[int, ...],
-        *,
-        retried: bool,
-    ) -> httpx.Response:
-        status = resp.status_code
-        if retried:
-            raise IncompleteError(
-                f"{self.name} API kept failing ({status}) after {self._retry.retries + 1} "
-                f"attempts: {method} {_path_of(url)}",
-                hint="rate limited or unavailable; re-run the job later",
-            )
-        if status in accept or 200 <= status < 300:
-            return resp
-        if status in (401, 403, 404):
-            raise self._denied(status, need)
-        raise UsageError(
-            f"{self.name} API rejected {method} {_path_of(url)} ({status}): {api_detail(resp)}"
-        )
-
-    def _backoff(self, attempt: int) -> float:
-        return min(self._retry.backoff * (2**attempt), self._retry.max_wait)
-
-    def _retry_wait(self, resp: httpx.Response, attempt: int) -> float | None:
-        """Seconds to wait before retrying, or None when the answer is final."""
-        status = resp.status_code
-        remaining = resp.headers.get(
-            "x-ratelimit-remaining", resp.headers.get("ratelimit-remaining")
-        )
-        # GitHub's secondary rate limit is a 403 that may carry neither header, only the text.
-        limited = status == 429 or (
-            status == 403
-            and (
-                remaining == "0"
-                or "retry-after" in resp.headers
-                or "rate limit" in resp.text.lower()
-            )
-        )
-        if not limited and status < 500:
-            return None
-        wait = _retry_after(resp.headers.get("retry-after"))
-        if wait is None and limited:
-            wait = _reset_wait(
-                resp.headers.get("x-ratelimit-reset", resp.headers.get("ratelimit-reset"))
-            )
-        if wait is None and limited:
-            # GitHub: a secondary limit without Retry-After means "wait at least a minute".
-            wait = max(self._backoff(attempt), 60.0)
-        if wait is None:
-            wait = self._backoff(attempt)
-        return max(0.0, min(wait, self._retry.max_wait))
-
-    def pages(self, path: str, *, need: str, params: Mapping[str, Any] | None = None) -> list[Any]:
-        """Every item of a paginated list (Link rel="next", else GitLab's X-Next-Page)."""
-        items = self.pages_or_none(path, need=need, params=params, missing=())
-        return items if items is not None else []
-
-    def pages_or_none(
-        self,
-        path: str,
-        *,
-        need: str,
-        params: Mapping[str, Any] | None = None,
-        missing: tuple[int, ...] = (404,),
-    ) -> list[Any] | None:
-        """Like `pages`, but None when the first page answers a status in `missing`."""
-        query: Mapping[str, Any] = {"per_page": 100, **(params or {})}
-        url: str | None = self.url(path)
-        items: list[Any] = []
-        seen: set[tuple[str, str]] = set()
-        for page in range(10_000):
-            if url is None or (url, str(query)) in seen:
-                break
-            seen.add((url, str(query)))
-            resp = self.call(
-                "GET", url, need=need, params=query, accept=missing if page == 0 else ()
-            )
-            if resp.status_code in missing and page == 0:
-                return None
-            data = resp.json()
-            if not isinstance(data, list):
-                raise UsageError(f"{self.name} API: expected a list from {_path_of(url)}")
-            items.extend(data)
-            url, query = self._next(resp, url, query)
-        return items
-
-    def _next(
-        self, resp: httpx.Response, url: str, query: Mapping[str, Any]
-    ) -> tuple[str | None, Mapping[str, Any]]:
-        match = _LINK_NEXT.search(resp.headers.get("link", ""))
-        if match:
-            nxt = match.group(1)
-            if urlsplit(nxt)[:2] != self._origin:
-                raise UsageError(f"{self.name} API: pagination link leaves {self.base}")
-            return nxt, {}
-        page = resp.headers.get("x-next-page", "").strip()
-        if page.isdigit():
-            return url, {**query, "page": int(page)}
-        return None, {}
-
-
-def _path_of(url: str) -> str:
-    return urlsplit(url).path
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.replace(".", "", 1).isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when.timestamp() - time.time()
-
-
-def _reset_wait(value: str | None) -> float | None:
-    if not value or not value.strip().isdigit():
-        return None
-    return float(value) - time.time() + 1.0
-
-
-def api_detail(resp: httpx.Response) -> str:
-    """The API's own error message, one line, cut short (never headers, never the token)."""
-    try:
-        data = resp.json()
-    except ValueError:
-        text = resp.text
-    else:
-        text = (
-            str(data.get("message") or data.get("error") or data)
-            if isinstance(data, dict)
-            else str(data)
-        )
-    return escape.truncate(" ".join(text.split()), _ERROR_DETAIL_LIMIT) or "(no detail)"

@@ -1,51 +1,52 @@
-"""Publish a Review to a GitHub pull request: one sticky summary plus inline review comments.
+"""Publish a Review to a GitHub pull request: one review per run plus one sticky summary.
 
-REST calls (https://docs.github.com/rest):
+REST calls (https://docs.github.com/rest), `:pr` = /repos/{o}/{r}/pulls/{n}:
 
-    GET    /repos/{o}/{r}/pulls/{n}                 head sha of the PR
-    GET    /repos/{o}/{r}/pulls/{n}/files           `patch` per file -> commentable RIGHT lines
-    GET    /repos/{o}/{r}/pulls/{n}/comments        our inline comments (finding markers)
-    POST   /repos/{o}/{r}/pulls/{n}/comments        commit_id, path, line, side (+start_line)
-    PATCH  /repos/{o}/{r}/pulls/comments/{id}       mark resolved / reopen
-    GET    /repos/{o}/{r}/issues/{n}/comments       our summary (summary marker)
-    POST   /repos/{o}/{r}/issues/{n}/comments       create it once ...
-    PATCH  /repos/{o}/{r}/issues/comments/{id}      ... and update it in place afterwards
+    GET    :pr                                  head sha and body of the PR
+    PATCH  :pr                                  body: the description section (--description)
+    GET    :pr/files                            `patch` per file -> commentable RIGHT lines
+    GET    :pr/comments                         our inline comments (finding markers, node_id)
+    POST   :pr/reviews                          ONE review: commit_id, event, body, comments[]
+                                                (path, line, side, start_line, start_side)
+    GET    :pr/reviews                          only with --request-changes: our last verdict
+    PUT    :pr/reviews/{id}/dismissals          ... withdrawn once the gate passes
+    DELETE /repos/{o}/{r}/pulls/comments/{id}   a duplicate comment
+    GET    /repos/{o}/{r}/issues/{n}/comments   our summary (summary marker)
+    POST   /repos/{o}/{r}/issues/{n}/comments   create it once ...
+    PATCH  /repos/{o}/{r}/issues/comments/{id}  ... and update it in place afterwards
 
-A review comment cannot be resolved through REST (threads resolve only in GraphQL), so a fixed
-finding's comment is edited to start with "✅ Resolved in <sha>" and kept as a record; it is
-restored if the finding comes back.
+GraphQL (`github_threads`): the review threads of our comments, and resolveReviewThread /
+unresolveReviewThread for fixed findings and findings that came back. A thread a person
+resolved stays resolved. The summary is written last: when any call fails, the summary is
+left as it was, and the error names the endpoint and the permission it needs.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from prreview.change.ci import github_pull_request
-from prreview.publish.anchors import (
-    DiffLine,
-    Existing,
-    InlinePlan,
-    Placement,
-    patch_lines,
-    plan_inline,
-)
-
-from ..errors import AuthError, UsageError
-from ..models import Review
-from .common import (
-    Api,
+from prreview.errors import AuthError, UsageError
+from prreview.models import Review
+from prreview.publish import description
+from prreview.publish.anchors import DiffLine, Existing, InlinePlan, patch_lines, plan_inline
+from prreview.publish.common import (
+    PublishOptions,
     PublishResult,
-    RetryPolicy,
     inline_body,
     is_resolved,
     is_summary,
     marker_key,
     resolved_body,
     summary_body,
+    summary_head,
 )
+from prreview.publish.github_review import ReviewPoster
+from prreview.publish.github_threads import GraphQL, graphql_url
+from prreview.publish.http import Api, RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
 READ = "pull-requests: read (and contents: read on a private repository)"
@@ -104,52 +105,57 @@ def _event_number(env: Mapping[str, str]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def denied(status: int, need: str) -> AuthError:
+def denied(status: int, need: str, endpoint: str) -> AuthError:
     if status == 401:
         return AuthError(
-            "GitHub rejected GITHUB_TOKEN (401): the token is invalid, expired or revoked",
+            f"GitHub rejected GITHUB_TOKEN (401) on {endpoint}: the token is invalid, expired "
+            "or revoked",
             hint="pass the job's token: `env: GITHUB_TOKEN: ${{ github.token }}`",
         )
     if status == 403:
         return AuthError(
-            f"GitHub refused the request (403): GITHUB_TOKEN needs {need}",
+            f"GitHub refused {endpoint} (403): GITHUB_TOKEN needs {need}",
             hint=f"add `permissions: {need.split(' (')[0]}` to the job; on a pull request from "
             "a fork the token is read-only (skip commenting there)",
         )
     return AuthError(
-        "GitHub answered 404: the repository or pull request does not exist, or GITHUB_TOKEN "
-        f"cannot see it (GITHUB_TOKEN needs {need})",
+        f"GitHub answered 404 to {endpoint}: the repository or pull request does not exist, "
+        f"or GITHUB_TOKEN cannot see it (GITHUB_TOKEN needs {need})",
         hint="check --repository and --number (or GITHUB_REPOSITORY and the event)",
     )
 
 
 def publish_github(
-    review: Review,
-    target: GitHubTarget,
-    *,
-    retry: RetryPolicy,
-    max_comments: int = 25,
-    notes: Sequence[str] = (),
+    review: Review | None, target: GitHubTarget, *, retry: RetryPolicy, options: PublishOptions
 ) -> PublishResult:
-    """Create or update the summary and the inline comments of one pull request."""
+    """Create or update the description section, the review threads and the summary."""
     headers = {**_HEADERS, "Authorization": f"Bearer {target.token}"}
     with Api(target.api_url, headers, name="GitHub", denied=denied, retry=retry) as api:
-        return _Publisher(api, target.repository, target.number).run(review, max_comments, notes)
+        gql = GraphQL(api, graphql_url(target.api_url), denied)
+        return _Publisher(api, gql, target.repository, target.number).run(review, options)
 
 
 class _Publisher:
-    def __init__(self, api: Api, repository: str, number: int) -> None:
+    def __init__(self, api: Api, gql: GraphQL, repository: str, number: int) -> None:
         self.api = api
+        self.gql = gql
+        self.repository = repository
+        self.number = number
         self.repo = f"repos/{repository}"
         self.pr = f"{self.repo}/pulls/{number}"
         self.issue = f"{self.repo}/issues/{number}"
         self.ours: Callable[[Mapping[str, Any]], bool] = lambda _: False
 
-    def run(self, review: Review, max_comments: int, notes: Sequence[str]) -> PublishResult:
+    def run(self, review: Review | None, options: PublishOptions) -> PublishResult:
         pull = self.api.call("GET", self.pr, need=READ).json()
+        described = ""
+        if options.description is not None:
+            described = self._describe(pull, options.description)
+        if review is None:
+            return PublishResult(platform="github", summary="", description=described)
         pr_head = str((pull.get("head") or {}).get("sha") or "")
         self.ours = self._author_check()
-        notes = list(notes)
+        notes = list(options.notes)
         diff: dict[str, dict[int, DiffLine]] | None = None
         review_head = review.change.head_sha
         if review_head and pr_head and review_head != pr_head:
@@ -159,20 +165,36 @@ class _Publisher:
             )
         else:
             diff = self._diff()
-        plan = plan_inline(review, diff, self._existing(), max_new=max_comments)
-        rejected = self._apply(plan, review_head or pr_head)
+        plan = plan_inline(review, diff, self._existing(), max_new=options.max_comments)
+        poster = ReviewPoster(self.api, self.pr, self.ours, read=READ, write=WRITE)
+        posted = poster.post(
+            review, plan.post, pr_head or review_head or "", options.request_changes
+        )
+        notes.extend(poster.notes)
+        self._apply(plan, review_head or pr_head)
         result = PublishResult(
             platform="github",
             summary="",
-            posted=len(plan.post) - len(rejected),
+            description=described,
+            posted=len(plan.post) - len(posted.rejected),
             kept=len(plan.kept),
             resolved=len(plan.resolve),
             reopened=len(plan.reopen),
             removed_duplicates=len(plan.duplicates),
-            summary_only=plan.summary_only + tuple(rejected),
+            summary_only=plan.summary_only + tuple(posted.rejected),
+            review_requests=posted.requests,
+            event=posted.event,
         )
-        action = self._upsert_summary(summary_body(review, result, notes))
+        action = self._upsert_summary(summary_body(review, result, notes), review_head, pr_head)
         return result.model_copy(update={"summary": action})
+
+    def _describe(self, pull: Mapping[str, Any], text: str) -> str:
+        body = str(pull.get("body") or "")
+        merged = description.merge(body, text, limit=description.GITHUB_BODY_LIMIT)
+        if merged == body:
+            return "unchanged"
+        self.api.call("PATCH", self.pr, need=WRITE, json={"body": merged})
+        return "updated" if description.find_section(body) else "created"
 
     def _author_check(self) -> Callable[[Mapping[str, Any]], bool]:
         """Only our own comments count: a marker pasted by someone else is ignored.
@@ -194,57 +216,78 @@ class _Publisher:
         return diff
 
     def _existing(self) -> list[Existing]:
+        comments = [
+            c
+            for c in self.api.pages(f"{self.pr}/comments", need=READ)
+            if marker_key(str(c.get("body") or "")) and not c.get("in_reply_to_id") and self.ours(c)
+        ]
+        threads = self.gql.threads(self.repository, self.number) if comments else {}
         found = []
-        for c in self.api.pages(f"{self.pr}/comments", need=READ):
-            key = marker_key(str(c.get("body") or ""))
-            if key and not c.get("in_reply_to_id") and self.ours(c):
-                body = str(c["body"])
-                found.append(
-                    Existing(key=key, id=str(c["id"]), body=body, resolved=is_resolved(body))
+        for c in comments:
+            body = str(c["body"])
+            legacy = is_resolved(body)
+            thread = threads.get(str(c.get("node_id") or ""))
+            resolved = legacy or (thread is not None and thread.resolved)
+            by_us = legacy or thread is None or not thread.resolved or thread.resolved_by_author
+            found.append(
+                Existing(
+                    key=marker_key(body) or "",
+                    id=str(c["id"]),
+                    body=body,
+                    resolved=resolved,
+                    thread=thread.id if thread else "",
+                    resolved_by_us=by_us,
                 )
+            )
         return found
 
-    def _apply(self, plan: InlinePlan, head_sha: str) -> list[str]:
-        """Post, resolve, reopen, de-duplicate; return the placements GitHub refused (422)."""
-        rejected = [p for p in plan.post if not self._post(p, head_sha)]
-        for item in plan.resolve:
-            self._edit(item.id, resolved_body(item.body, head_sha))
-        for item, finding in plan.reopen:
-            self._edit(item.id, inline_body(finding, item.key))
-        for item in plan.duplicates:
-            self.api.call("DELETE", f"{self.repo}/pulls/comments/{item.id}", need=WRITE)
-        return [f"{p.path}:{p.start}" for p in rejected]
+    def _apply(self, plan: InlinePlan, head_sha: str) -> None:
+        """Resolve fixed findings' threads, reopen returning ones, delete duplicates.
 
-    def _post(self, p: Placement, head_sha: str) -> bool:
-        payload: dict[str, Any] = {
-            "body": inline_body(p.finding, p.key),
-            "commit_id": head_sha,
-            "path": p.path,
-            "line": p.end,
-            "side": "RIGHT",
-        }
-        if p.start < p.end:
-            payload.update(start_line=p.start, start_side="RIGHT")
-        resp = self.api.call("POST", f"{self.pr}/comments", need=WRITE, json=payload, accept=(422,))
-        return resp.status_code != 422
+        A comment deleted meanwhile (404) is skipped: there is nothing left to update.
+        """
+        changes = [(item.thread, True) for item in plan.resolve if item.thread]
+        for item in plan.resolve:
+            if not item.thread:  # no thread known: mark the text instead
+                self._edit(item.id, resolved_body(item.body, head_sha))
+        for item, finding in plan.reopen:
+            if is_resolved(item.body):  # resolved by editing its text (prreview < 0.2)
+                self._edit(item.id, inline_body(finding, item.key))
+            if item.thread and not is_resolved(item.body):
+                changes.append((item.thread, False))
+        if changes:
+            self.gql.set_resolved(changes)
+        for item in plan.duplicates:
+            url = f"{self.repo}/pulls/comments/{item.id}"
+            self.api.call("DELETE", url, need=WRITE, accept=(404,))
 
     def _edit(self, comment_id: str, body: str) -> None:
         url = f"{self.repo}/pulls/comments/{comment_id}"
-        self.api.call("PATCH", url, need=WRITE, json={"body": body})
+        self.api.call("PATCH", url, need=WRITE, json={"body": body}, accept=(404,))
 
-    def _upsert_summary(self, body: str) -> str:
+    def _upsert_summary(self, body: str, review_head: str | None, pr_head: str) -> str:
         mine = [
             c
             for c in self.api.pages(f"{self.issue}/comments", need=READ)
             if is_summary(str(c.get("body") or "")) and self.ours(c)
         ]
         for extra in mine[1:]:
-            self.api.call("DELETE", f"{self.repo}/issues/comments/{extra['id']}", need=WRITE)
-        if not mine:
-            self.api.call("POST", f"{self.issue}/comments", need=WRITE, json={"body": body})
-            return "created"
-        if mine[0].get("body") == body:
+            url = f"{self.repo}/issues/comments/{extra['id']}"
+            self.api.call("DELETE", url, need=WRITE, accept=(404,))
+        if mine and _newer(str(mine[0].get("body") or ""), review_head, pr_head):
+            return "kept"
+        if mine and mine[0].get("body") == body:
             return "unchanged"
-        url = f"{self.repo}/issues/comments/{mine[0]['id']}"
-        self.api.call("PATCH", url, need=WRITE, json={"body": body})
-        return "updated"
+        if mine:
+            url = f"{self.repo}/issues/comments/{mine[0]['id']}"
+            resp = self.api.call("PATCH", url, need=WRITE, json={"body": body}, accept=(404,))
+            if resp.status_code != 404:
+                return "updated"
+        self.api.call("POST", f"{self.issue}/comments", need=WRITE, json={"body": body})
+        return "created"
+
+
+def _newer(summary: str, review_head: str | None, pr_head: str) -> bool:
+    """The summary already reports the PR's current head, and this review is of an older one."""
+    shown = summary_head(summary)
+    return bool(shown and pr_head and review_head and review_head != pr_head and shown == pr_head)

@@ -2,6 +2,7 @@
 
 REST calls (https://docs.gitlab.com/api/), `:mr` = /projects/:id/merge_requests/:iid:
 
+    GET  :mr / PUT :mr                     description: the section of --description
     GET  :mr/versions                      latest base/start/head commit shas (first entry)
     GET  :mr/diffs                         per-file `diff` -> commentable new lines
                                            (:mr/changes on GitLab < 15.7)
@@ -12,7 +13,9 @@ REST calls (https://docs.gitlab.com/api/), `:mr` = /projects/:id/merge_requests/
     PUT  :mr/discussions/:id               resolved=true when the finding is gone
     POST :mr/notes / PUT :mr/notes/:id     the summary, created once and updated in place
 
-A fixed finding's discussion is resolved (and unresolved if the finding comes back).
+A fixed finding's discussion is resolved (and unresolved if the finding comes back). A
+replacement that covers exactly the commented lines is a ```suggestion:-0+N``` on the first of
+them ("Apply suggestion"). The summary note is written last and left alone when a call fails.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from prreview.errors import AuthError, UsageError
+from prreview.models import Review
+from prreview.publish import description
 from prreview.publish.anchors import (
     DiffLine,
     Existing,
@@ -31,18 +37,17 @@ from prreview.publish.anchors import (
     patch_lines,
     plan_inline,
 )
-
-from ..errors import AuthError, UsageError
-from ..models import Review
-from .common import (
-    Api,
+from prreview.publish.common import (
+    PublishOptions,
     PublishResult,
-    RetryPolicy,
     inline_body,
     is_summary,
     marker_key,
     summary_body,
+    summary_head,
 )
+from prreview.publish.http import Api, RetryPolicy
+from prreview.publish.suggest import applies
 
 DEFAULT_API_URL = "https://gitlab.com/api/v4"
 READ = "the api (or read_api) scope and at least the Reporter role"
@@ -102,8 +107,8 @@ def _int(text: str) -> int | None:
     return int(text) if text.strip().isdigit() else None
 
 
-def denier(token_name: str) -> Callable[[int, str], AuthError]:
-    def denied(status: int, need: str) -> AuthError:
+def denier(token_name: str) -> Callable[[int, str, str], AuthError]:
+    def denied(status: int, need: str, endpoint: str) -> AuthError:
         job_hint = (
             "CI_JOB_TOKEN cannot write merge request comments: store a project access token "
             "as the masked CI/CD variable GITLAB_TOKEN"
@@ -112,16 +117,17 @@ def denier(token_name: str) -> Callable[[int, str], AuthError]:
         )
         if status == 401:
             return AuthError(
-                f"GitLab rejected {token_name} (401): the token is invalid, expired or revoked",
+                f"GitLab rejected {token_name} (401) on {endpoint}: the token is invalid, "
+                "expired or revoked",
                 hint=job_hint,
             )
         if status == 403:
             return AuthError(
-                f"GitLab refused the request (403): {token_name} needs {need}", hint=job_hint
+                f"GitLab refused {endpoint} (403): {token_name} needs {need}", hint=job_hint
             )
         return AuthError(
-            "GitLab answered 404: the project or merge request does not exist, or "
-            f"{token_name} cannot see it ({token_name} needs {need})",
+            f"GitLab answered 404 to {endpoint}: the project or merge request does not exist, "
+            f"or {token_name} cannot see it ({token_name} needs {need})",
             hint="check --repository and --number (or CI_PROJECT_ID and CI_MERGE_REQUEST_IID)",
         )
 
@@ -129,18 +135,20 @@ def denier(token_name: str) -> Callable[[int, str], AuthError]:
 
 
 def publish_gitlab(
-    review: Review,
-    target: GitLabTarget,
-    *,
-    retry: RetryPolicy,
-    max_comments: int = 25,
-    notes: Sequence[str] = (),
+    review: Review | None, target: GitLabTarget, *, retry: RetryPolicy, options: PublishOptions
 ) -> PublishResult:
-    """Create or update the summary note and the diff discussions of one merge request."""
+    """Create or update the description section, the diff discussions and the summary note."""
     denied = denier(target.token_name)
     with Api(target.api_url, target.headers, name="GitLab", denied=denied, retry=retry) as api:
         mr = f"projects/{quote(target.project, safe='')}/merge_requests/{target.iid}"
-        return _Publisher(api, mr).run(review, max_comments, notes)
+        publisher = _Publisher(api, mr)
+        described = ""
+        if options.description is not None:
+            described = publisher.describe(options.description)
+        if review is None:
+            return PublishResult(platform="gitlab", summary="", description=described)
+        result = publisher.run(review, options.max_comments, options.notes)
+        return result.model_copy(update={"description": described})
 
 
 @dataclass
@@ -189,8 +197,18 @@ class _Publisher:
             removed_duplicates=len(plan.duplicates),
             summary_only=plan.summary_only + tuple(rejected),
         )
-        action = self._upsert_summary(discussions, summary_body(review, result, notes))
+        body = summary_body(review, result, notes)
+        action = self._upsert_summary(discussions, body, review_head, mr_head)
         return result.model_copy(update={"summary": action})
+
+    def describe(self, text: str) -> str:
+        mr = self.api.call("GET", self.mr, need=READ).json()
+        body = str((mr or {}).get("description") or "")
+        merged = description.merge(body, text, limit=description.GITLAB_DESCRIPTION_LIMIT)
+        if merged == body:
+            return "unchanged"
+        self.api.call("PUT", self.mr, need=WRITE, json={"description": merged})
+        return "updated" if description.find_section(body) else "created"
 
     def _author_check(self) -> Callable[[Mapping[str, Any]], bool]:
         """Only our own notes count. A job token cannot read /user: then markers alone decide."""
@@ -239,33 +257,39 @@ class _Publisher:
         for item, finding in plan.reopen:
             self._resolve(item.id, False)
             url = f"{self.mr}/discussions/{item.id}/notes/{item.note_id}"
-            self.api.call("PUT", url, need=WRITE, json={"body": inline_body(finding, item.key)})
+            body = {"body": inline_body(finding, item.key)}
+            self.api.call("PUT", url, need=WRITE, json=body, accept=(404,))
         for item in plan.duplicates:
             url = f"{self.mr}/discussions/{item.id}/notes/{item.note_id}"
-            self.api.call("DELETE", url, need=WRITE)
+            self.api.call("DELETE", url, need=WRITE, accept=(404,))
         return [f"{p.path}:{p.start}" for p in rejected]
 
     def _post(self, p: Placement, diff: _Diff) -> bool:
-        line = diff.lines.get(p.path, {}).get(p.end)
+        # A suggestion starts on the first commented line (`suggestion:-0+N` counts down).
+        at = p.start if applies(p.finding, p.start, p.end) else p.end
+        line = diff.lines.get(p.path, {}).get(at)
         position: dict[str, Any] = {
             "position_type": "text",
             **self.refs,
             "old_path": diff.old_paths.get(p.path, p.path),
             "new_path": p.path,
-            "new_line": p.end,
+            "new_line": at,
         }
         if line is not None and line.old is not None:
             position["old_line"] = line.old
-        payload = {"body": inline_body(p.finding, p.key), "position": position}
+        body = inline_body(p.finding, p.key, "gitlab", (p.start, p.end))
+        payload = {"body": body, "position": position}
         url = f"{self.mr}/discussions"
         resp = self.api.call("POST", url, need=WRITE, json=payload, accept=(400, 422))
         return resp.status_code not in (400, 422)
 
     def _resolve(self, discussion_id: str, resolved: bool) -> None:
         url = f"{self.mr}/discussions/{discussion_id}"
-        self.api.call("PUT", url, need=WRITE, json={"resolved": resolved})
+        self.api.call("PUT", url, need=WRITE, json={"resolved": resolved}, accept=(404,))
 
-    def _upsert_summary(self, discussions: list[Any], body: str) -> str:
+    def _upsert_summary(
+        self, discussions: list[Any], body: str, review_head: str | None, mr_head: str
+    ) -> str:
         mine = []
         for d in discussions:
             for note in d.get("notes") or []:
@@ -273,11 +297,16 @@ class _Publisher:
                 if is_summary(text) and not note.get("system") and self.ours(note):
                     mine.append(note)
         for extra in mine[1:]:
-            self.api.call("DELETE", f"{self.mr}/notes/{extra['id']}", need=WRITE)
-        if not mine:
-            self.api.call("POST", f"{self.mr}/notes", need=WRITE, json={"body": body})
-            return "created"
-        if mine[0].get("body") == body:
+            self.api.call("DELETE", f"{self.mr}/notes/{extra['id']}", need=WRITE, accept=(404,))
+        shown = summary_head(str(mine[0].get("body") or "")) if mine else ""
+        if shown and review_head and review_head != mr_head and shown == mr_head:
+            return "kept"  # the note already reports the current head; this review is older
+        if mine and mine[0].get("body") == body:
             return "unchanged"
-        self.api.call("PUT", f"{self.mr}/notes/{mine[0]['id']}", need=WRITE, json={"body": body})
-        return "updated"
+        if mine:
+            url = f"{self.mr}/notes/{mine[0]['id']}"
+            resp = self.api.call("PUT", url, need=WRITE, json={"body": body}, accept=(404,))
+            if resp.status_code != 404:
+                return "updated"
+        self.api.call("POST", f"{self.mr}/notes", need=WRITE, json={"body": body})
+        return "created"

@@ -28,6 +28,14 @@ _BACKTICKS = re.compile(r"`+")
 _LIST_ORDERED = re.compile(r"^(\d{1,9})([.)])")
 
 
+def has_invisible(text: str) -> bool:
+    """True when the text holds control or bidi characters (Trojan Source) besides tab/newline.
+
+    Code with them is never offered as a one-click replacement (suggestions, SARIF fixes).
+    """
+    return _INVISIBLE.search(text) is not None
+
+
 def _visible(ch: re.Match[str]) -> str:
     return f"U+{ord(ch.group(0)):04X}"
 

@@ -170,6 +170,9 @@ def _results(findings: Sequence[Finding], index: dict[str, int]) -> list[dict[st
         }
         if f.path is not None:
             result["locations"] = [_location(f)]
+        fix = _fix(f)
+        if fix is not None:
+            result["fixes"] = [fix]
         result["partialFingerprints"] = {
             "primaryLocationLineHash": f"{line_hash}:{occurrences[line_hash]}"
         }
@@ -216,6 +219,33 @@ def _location(f: Finding) -> dict[str, Any]:
             "artifactLocation": {"uri": artifact_uri(f.path or ""), "uriBaseId": SRCROOT},
             "region": region,
         }
+    }
+
+
+def _fix(f: Finding) -> dict[str, Any] | None:
+    """The replacement as a SARIF fix: the finding's whole lines, their text replaced.
+
+    A region without columns runs from the start of startLine to the end of endLine without
+    its newline (SARIF 3.30), so the inserted text carries no trailing newline either.
+    """
+    if f.suggestion is None or f.path is None or f.start_line is None:
+        return None
+    if escape.has_invisible(f.suggestion):
+        return None  # never an applicable fix that hides characters (Trojan Source)
+    end = max(f.end_line or f.start_line, f.start_line)
+    lines = f"line {f.start_line}" if end == f.start_line else f"lines {f.start_line}-{end}"
+    text = f.suggestion.replace("\r\n", "\n").rstrip("\n")
+    replacement = {
+        "deletedRegion": {"startLine": f.start_line, "startColumn": 1, "endLine": end},
+        "insertedContent": {"text": text},
+    }
+    change = {
+        "artifactLocation": {"uri": artifact_uri(f.path), "uriBaseId": SRCROOT},
+        "replacements": [replacement],
+    }
+    return {
+        "description": {"text": f"Replace {lines} with the suggested code."},
+        "artifactChanges": [change],
     }
 
 

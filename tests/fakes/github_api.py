@@ -1,4 +1,4 @@
-"""A loopback fake of the GitHub REST endpoints `prreview publish github` uses, with state.
+"""A loopback fake of the GitHub REST and GraphQL endpoints `prreview publish github` uses.
 
     with FakeGitHub("octo/app") as gh:
         gh.add_token("t-actions")                       # the Actions token: a bot, write access
@@ -6,8 +6,10 @@
         env = {"GITHUB_TOKEN": "t-actions", "GITHUB_API_URL": gh.api_url, ...}
 
 Like GitHub it answers 422 to a review comment on a line that is not on the RIGHT side of
-the pull request's diff (or a range across hunks, or a commit that is not the head), 401 to
-an unknown token, 403 to a write with a read-only token and 404 to an unknown repository.
+the pull request's diff (or a range across hunks, or a commit that is not the head), and to a
+whole review when one of its comments is such a comment; 401 to an unknown token, 403 to a
+write with a read-only token and 404 to an unknown repository. `POST /graphql` (see
+`github_graphql`) serves review threads and resolves them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import github_graphql
 from .rest import Call, FakeRestServer, HttpError
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
@@ -36,6 +39,9 @@ class Pull:
     files: dict[str, str | None]
     """path -> patch (None: binary or too large, no patch)."""
     removed: set[str] = field(default_factory=set)
+    body: str | None = None
+    author: str = "octocat"
+    reviews: list[dict[str, Any]] = field(default_factory=list)
 
 
 def right_lines(patch: str | None) -> dict[int, int]:
@@ -60,13 +66,25 @@ class FakeGitHub(FakeRestServer):
         self.pulls: dict[int, Pull] = {}
         self.issue_comments: list[dict[str, Any]] = []
         self.review_comments: list[dict[str, Any]] = []
+        self.resolved: dict[int, str | None] = {}
+        """Top-level review comment id -> login that resolved its thread (GraphQL spelling)."""
+        self.graphql_page = 100
+        self.refuse: set[str] = set()
+        """Paths whose review comments GitHub refuses (422), e.g. a file it stopped diffing."""
         self._ids = 1000
         repo = r"/repos/(?P<repo>[^/]+/[^/]+)"
         self.route("GET", r"/user", self._user)
         self.route("GET", repo + r"/pulls/(?P<n>\d+)", self._pull)
         self.route("GET", repo + r"/pulls/(?P<n>\d+)/files", self._files)
         self.route("GET", repo + r"/pulls/(?P<n>\d+)/comments", self._list_review)
-        self.route("POST", repo + r"/pulls/(?P<n>\d+)/comments", self._create_review)
+        self.route("PATCH", repo + r"/pulls/(?P<n>\d+)", self._edit_pull)
+        self.route("POST", repo + r"/pulls/(?P<n>\d+)/comments", self._create_comment)
+        self.route("GET", repo + r"/pulls/(?P<n>\d+)/reviews", self._list_reviews)
+        self.route("POST", repo + r"/pulls/(?P<n>\d+)/reviews", self._create_review)
+        self.route(
+            "PUT", repo + r"/pulls/(?P<n>\d+)/reviews/(?P<rid>\d+)/dismissals", self._dismiss
+        )
+        self.route("POST", r"/graphql", lambda call: github_graphql.answer(self, call))
         self.route("PATCH", repo + r"/pulls/comments/(?P<id>\d+)", self._edit_review)
         self.route("DELETE", repo + r"/pulls/comments/(?P<id>\d+)", self._delete_review)
         self.route("GET", repo + r"/issues/(?P<n>\d+)/comments", self._list_issue)
@@ -83,8 +101,16 @@ class FakeGitHub(FakeRestServer):
     def add_token(self, token: str, **kwargs: Any) -> None:
         self.tokens[token] = Token(**kwargs)
 
-    def add_pull(self, number: int, *, head: str, files: dict[str, str | None]) -> None:
-        self.pulls[number] = Pull(head=head, files=dict(files))
+    def add_pull(
+        self,
+        number: int,
+        *,
+        head: str,
+        files: dict[str, str | None],
+        body: str | None = None,
+        author: str = "octocat",
+    ) -> None:
+        self.pulls[number] = Pull(head=head, files=dict(files), body=body, author=author)
 
     def push(self, number: int, *, head: str, files: dict[str, str | None]) -> None:
         """A new head for the pull request (its comments stay)."""
@@ -93,9 +119,20 @@ class FakeGitHub(FakeRestServer):
 
     def post_as(self, login: str, kind: str, number: int, body: str, **extra: Any) -> None:
         """A comment written by someone else (e.g. a PR author pasting one of our markers)."""
-        item = {"id": self._id(), "body": body, "user": {"login": login, "type": "User"}}
-        item.update(number=number, in_reply_to_id=None, **extra)
+        cid = self._id()
+        item = {"id": cid, "body": body, "user": {"login": login, "type": "User"}}
+        item.update(node_id=f"PRRC_{cid}", number=number, in_reply_to_id=None, **extra)
         (self.issue_comments if kind == "issue" else self.review_comments).append(item)
+
+    def resolve_as(self, login: str, comment_id: int) -> None:
+        """A person resolves the thread of a review comment in the web UI."""
+        self.resolved[comment_id] = login
+
+    def is_resolved(self, comment: dict[str, Any]) -> bool:
+        return comment["id"] in self.resolved
+
+    def token_for(self, call: Call, *, write: bool = False) -> Token:
+        return self._auth(call, write=write)
 
     # -- helpers
 
@@ -138,8 +175,15 @@ class FakeGitHub(FakeRestServer):
 
     def _pull(self, call: Call) -> tuple[int, Any]:
         self._auth(call)
-        pull = self._pr(call)
-        return 200, {"number": int(call.match.group("n")), "head": {"sha": pull.head}}
+        return 200, self._pull_json(call, self._pr(call))
+
+    def _pull_json(self, call: Call, pull: Pull) -> dict[str, Any]:
+        return {
+            "number": int(call.match.group("n")),
+            "head": {"sha": pull.head},
+            "body": pull.body,
+            "user": {"login": pull.author, "type": "User"},
+        }
 
     def _files(self, call: Call) -> Any:
         self._auth(call)
@@ -157,36 +201,112 @@ class FakeGitHub(FakeRestServer):
         n = int(call.match.group("n"))
         return self.page(call, [c for c in self.review_comments if c["number"] == n])
 
-    def _create_review(self, call: Call) -> tuple[int, Any]:
-        token = self._auth(call, write=True)
-        pull = self._pr(call)
-        body = call.body or {}
-        if body.get("commit_id") != pull.head:
-            raise HttpError(422, "Validation Failed: commit_id is not part of the pull request")
-        if body.get("path") not in pull.files:
+    def _check_comment(self, pull: Pull, body: dict[str, Any]) -> None:
+        if body.get("path") not in pull.files or body.get("path") in self.refuse:
             raise HttpError(422, "Validation Failed: path could not be resolved")
         lines = right_lines(pull.files[body["path"]])
         line, start = body.get("line"), body.get("start_line")
         if body.get("side") != "RIGHT" or line not in lines:
             raise HttpError(422, "Validation Failed: line must be part of the diff")
         if start is not None and (
-            start not in lines or lines[start] != lines[line] or start >= line
+            start not in lines
+            or lines[start] != lines[line]
+            or start >= line
+            or body.get("start_side") != "RIGHT"
         ):
             raise HttpError(422, "Validation Failed: start_line must be part of the same hunk")
+        if not isinstance(body.get("body"), str) or not body["body"]:
+            raise HttpError(422, "Validation Failed: body is missing")
+
+    def _add_comment(
+        self, call: Call, token: Token, body: dict[str, Any], commit: str, review: int | None
+    ) -> dict[str, Any]:
+        cid = self._id()
         item = {
-            "id": self._id(),
+            "id": cid,
+            "node_id": f"PRRC_{cid}",
+            "pull_request_review_id": review,
             "number": int(call.match.group("n")),
             "body": body["body"],
             "path": body["path"],
-            "line": line,
-            "start_line": start,
+            "line": body["line"],
+            "start_line": body.get("start_line"),
             "side": "RIGHT",
-            "commit_id": body["commit_id"],
+            "commit_id": commit,
             "in_reply_to_id": None,
             "user": {"login": token.login, "type": token.type},
         }
         self.review_comments.append(item)
-        return 201, item
+        return item
+
+    def _create_comment(self, call: Call) -> tuple[int, Any]:
+        token = self._auth(call, write=True)
+        pull = self._pr(call)
+        body = call.body or {}
+        if body.get("commit_id") != pull.head:
+            raise HttpError(422, "Validation Failed: commit_id is not part of the pull request")
+        self._check_comment(pull, body)
+        return 201, self._add_comment(call, token, body, body["commit_id"], None)
+
+    def _create_review(self, call: Call) -> tuple[int, Any]:
+        token = self._auth(call, write=True)
+        pull = self._pr(call)
+        body = call.body or {}
+        event = body.get("event")
+        if body.get("commit_id") != pull.head:
+            raise HttpError(422, "Unprocessable Entity: commit_id is not part of the pull request")
+        if event not in ("COMMENT", "REQUEST_CHANGES", "APPROVE"):
+            raise HttpError(422, "Unprocessable Entity: event must be COMMENT, ... (or pending)")
+        if event in ("COMMENT", "REQUEST_CHANGES") and not body.get("body"):
+            raise HttpError(422, "Unprocessable Entity: body is required for this event")
+        if event != "COMMENT" and token.login == pull.author:
+            raise HttpError(
+                422, "Unprocessable Entity: Can not request changes on your own pull request"
+            )
+        comments = body.get("comments") or []
+        for comment in comments:  # all or nothing, like GitHub
+            self._check_comment(pull, comment)
+        state = {"COMMENT": "COMMENTED", "REQUEST_CHANGES": "CHANGES_REQUESTED"}.get(
+            event, "APPROVED"
+        )
+        rid = self._id()
+        review = {
+            "id": rid,
+            "node_id": f"PRR_{rid}",
+            "user": {"login": token.login, "type": token.type},
+            "body": body["body"],
+            "state": state,
+            "commit_id": pull.head,
+        }
+        pull.reviews.append(review)
+        for comment in comments:
+            self._add_comment(call, token, comment, pull.head, rid)
+        return 200, review
+
+    def _list_reviews(self, call: Call) -> Any:
+        self._auth(call)
+        return self.page(call, self._pr(call).reviews)
+
+    def _dismiss(self, call: Call) -> tuple[int, Any]:
+        self._auth(call, write=True)
+        for review in self._pr(call).reviews:
+            if review["id"] == int(call.match.group("rid")):
+                if (call.body or {}).get("event") != "DISMISS" or not (call.body or {}).get(
+                    "message"
+                ):
+                    raise HttpError(422, "Validation Failed: message and event DISMISS required")
+                review["state"] = "DISMISSED"
+                return 200, review
+        raise HttpError(404, "Not Found")
+
+    def _edit_pull(self, call: Call) -> tuple[int, Any]:
+        self._auth(call, write=True)
+        pull = self._pr(call)
+        body = call.body or {}
+        if set(body) - {"title", "body", "state", "base", "maintainer_can_modify"}:
+            raise HttpError(422, "Validation Failed: unknown field")
+        pull.body = body.get("body", pull.body)
+        return 200, self._pull_json(call, pull)
 
     def _edit_review(self, call: Call) -> tuple[int, Any]:
         token = self._auth(call, write=True)

@@ -21,6 +21,7 @@ from typing import Any
 from .rest import Call, FakeRestServer, HttpError
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+_SUGGESTION = re.compile(r"^`{3,}suggestion:-(\d+)\+(\d+)$", re.MULTILINE)
 
 
 @dataclass
@@ -38,6 +39,7 @@ class MergeRequest:
     diffs: dict[str, str]
     renamed_from: dict[str, str] = field(default_factory=dict)
     discussions: list[dict[str, Any]] = field(default_factory=list)
+    description: str = ""
 
 
 def new_lines(diff: str) -> dict[int, int | None]:
@@ -72,6 +74,8 @@ class FakeGitLab(FakeRestServer):
         self._ids = 500
         mr = r"/api/v4/projects/(?P<project>.+?)/merge_requests/(?P<iid>\d+)"
         self.route("GET", r"/api/v4/user", self._user)
+        self.route("GET", mr, self._get_mr)
+        self.route("PUT", mr, self._update_mr)
         self.route("GET", mr + r"/versions", self._versions)
         self.route("GET", mr + r"/diffs", self._diffs)
         self.route("GET", mr + r"/changes", self._changes)
@@ -95,8 +99,19 @@ class FakeGitLab(FakeRestServer):
     def add_token(self, token: str, **kwargs: Any) -> None:
         self.tokens[token] = Token(**kwargs)
 
-    def add_mr(self, iid: int, *, base: str, start: str, head: str, diffs: dict[str, str]) -> None:
-        self.mrs[iid] = MergeRequest(base=base, start=start, head=head, diffs=dict(diffs))
+    def add_mr(
+        self,
+        iid: int,
+        *,
+        base: str,
+        start: str,
+        head: str,
+        diffs: dict[str, str],
+        description: str = "",
+    ) -> None:
+        self.mrs[iid] = MergeRequest(
+            base=base, start=start, head=head, diffs=dict(diffs), description=description
+        )
 
     def push(self, iid: int, *, head: str, diffs: dict[str, str]) -> None:
         self.mrs[iid].head = head
@@ -168,6 +183,20 @@ class FakeGitLab(FakeRestServer):
             raise HttpError(401, "401 Unauthorized")
         return 200, {"username": token.username}
 
+    def _get_mr(self, call: Call) -> tuple[int, Any]:
+        self._auth(call)
+        mr = self._mr(call)
+        return 200, {"iid": int(call.match.group("iid")), "description": mr.description}
+
+    def _update_mr(self, call: Call) -> tuple[int, Any]:
+        self._auth(call, write=True)
+        mr = self._mr(call)
+        body = call.body or {}
+        if set(body) - {"title", "description", "labels", "target_branch", "state_event"}:
+            raise HttpError(400, "400 Bad request - unknown parameter")
+        mr.description = str(body.get("description", mr.description))
+        return 200, {"iid": int(call.match.group("iid")), "description": mr.description}
+
     def _versions(self, call: Call) -> tuple[int, Any]:
         self._auth(call)
         mr = self._mr(call)
@@ -203,6 +232,7 @@ class FakeGitLab(FakeRestServer):
         position = body.get("position")
         if position is not None:
             self._check_position(mr, position)
+            self._check_suggestions(mr, position, str(body.get("body") or ""))
         return 201, self._add(mr, token.username, body["body"], position=position, individual=False)
 
     def _check_position(self, mr: MergeRequest, pos: dict[str, Any]) -> None:
@@ -215,6 +245,15 @@ class FakeGitLab(FakeRestServer):
             raise HttpError(400, '400 Bad request - Note {:line_code=>["can\'t be blank"]}')
         if lines[line] is not None and pos.get("old_line") != lines[line]:
             raise HttpError(400, '400 Bad request - Note {:line_code=>["must be valid"]}')
+
+    def _check_suggestions(self, mr: MergeRequest, pos: dict[str, Any], body: str) -> None:
+        """A suggestion `-A+B` may only span lines of the diff (GitLab cannot apply others)."""
+        lines = new_lines(mr.diffs.get(pos.get("new_path", ""), ""))
+        for above, below in _SUGGESTION.findall(body):
+            line = int(pos["new_line"])
+            wanted = range(line - int(above), line + int(below) + 1)
+            if any(n not in lines for n in wanted):
+                raise HttpError(400, "400 Bad request - suggestion lines are outside the diff")
 
     def _resolve(self, call: Call) -> tuple[int, Any]:
         self._auth(call, write=True)

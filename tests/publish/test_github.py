@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from prreview.errors import EXIT_INCOMPLETE, EXIT_USAGE, AuthError, IncompleteError, UsageError
-from prreview.models import Review
 from prreview.publish import publish_command
 from prreview.publish.common import RESOLVED_PREFIX
 from tests.fakes.github_api import FakeGitHub
@@ -27,8 +26,10 @@ from tests.publish_support import (
     finding,
     review,
 )
-
-TOKEN = "ghs_secretTOKENvalue123"
+from tests.publish_support import (
+    GITHUB_TOKEN as TOKEN,
+)
+from tests.publish_support import GitHubPublisher as Publisher
 
 
 @pytest.fixture
@@ -37,27 +38,6 @@ def gh() -> Iterator[FakeGitHub]:
         server.add_token(TOKEN)
         server.add_pull(7, head=HEAD1, files=FILES)
         yield server
-
-
-class Publisher:
-    def __init__(self, server: FakeGitHub, tmp_path: Path) -> None:
-        self.server = server
-        self.tmp = tmp_path
-        self.messages: list[str] = []
-        event = tmp_path / "event.json"
-        event.write_text(json.dumps({"pull_request": {"number": 7}}), encoding="utf-8")
-        self.env = {
-            "GITHUB_TOKEN": TOKEN,
-            "GITHUB_API_URL": server.api_url,
-            "GITHUB_REPOSITORY": "octo/app",
-            "GITHUB_EVENT_PATH": str(event),
-        }
-
-    def __call__(self, rv: Review, **kw) -> int:
-        report = self.tmp / "review.json"
-        report.write_text(rv.model_dump_json(), encoding="utf-8")
-        kw.setdefault("retry", FAST)
-        return publish_command("github", report, env=self.env, err=self.messages.append, **kw)
 
 
 @pytest.fixture
@@ -78,9 +58,13 @@ def test_first_publish_creates_summary_and_inline_comments(gh, publish):
     placed = {(c["path"], c["line"]) for c in gh.review_comments}
     assert placed == {("app.py", 2), ("app.py", 4), ("util.py", 11)}
     assert all(c["commit_id"] == HEAD1 and c["side"] == "RIGHT" for c in gh.review_comments)
-    # Outside the diff: never sent to the inline API, listed in the summary.
-    posted = [r.body["line"] for r in gh.calls("POST", r"/repos/octo/app/pulls/7/comments")]
+    # One review carries every inline comment; outside the diff: listed in the summary.
+    (request,) = gh.calls("POST", r"/repos/octo/app/pulls/7/reviews")
+    assert request.body["event"] == "COMMENT" and request.body["commit_id"] == HEAD1
+    posted = [c["line"] for c in request.body["comments"]]
     assert 40 not in posted and len(posted) == 3
+    assert not gh.calls("POST", r"/repos/octo/app/pulls/7/comments")
+    assert not gh.calls("POST", r"/graphql")  # no earlier comments: no thread lookup
     assert "Far away problem" in summary and "`app.py:40`" in summary
     assert "`util.py`" in summary
     assert "3 new" in summary
@@ -95,12 +79,15 @@ def test_rerun_updates_summary_adds_new_and_resolves_fixed(gh, publish):
     assert f"head={HEAD2}" in gh.issue_comments[0]["body"]
     assert len(gh.calls("PATCH", r"/repos/octo/app/issues/comments/\d+")) == 1
     assert len(gh.review_comments) == 4
-    new_posts = gh.calls("POST", r"/repos/octo/app/pulls/7/comments")[3:]
-    assert [r.body["line"] for r in new_posts] == [12]
+    second = gh.calls("POST", r"/repos/octo/app/pulls/7/reviews")[1]
+    assert [c["line"] for c in second.body["comments"]] == [12]
     by_key = {k: c for k, c in zip(keys(gh), gh.review_comments, strict=True)}
-    assert by_key[B.fingerprint]["body"].startswith(f"{RESOLVED_PREFIX}{HEAD2}")
+    # The fixed finding's thread is resolved (GraphQL); its text stays as it was.
+    assert gh.is_resolved(by_key[B.fingerprint])
+    assert not by_key[B.fingerprint]["body"].startswith(RESOLVED_PREFIX)
+    assert not gh.calls("PATCH", r"/repos/octo/app/pulls/comments/\d+")
     for f in (A, C, D):
-        assert not by_key[f.fingerprint]["body"].startswith(RESOLVED_PREFIX)
+        assert not gh.is_resolved(by_key[f.fingerprint])
 
 
 def test_three_runs_leave_no_duplicates(gh, publish):
@@ -108,7 +95,7 @@ def test_three_runs_leave_no_duplicates(gh, publish):
         publish(review(A, B, C, OUTSIDE))
     assert len(gh.issue_comments) == 1
     assert sorted(keys(gh)) == sorted(f.fingerprint for f in (A, B, C))
-    assert len(gh.calls("POST", r"/repos/octo/app/pulls/7/comments")) == 3
+    assert len(gh.calls("POST", r"/repos/octo/app/pulls/7/reviews")) == 1
     assert len(gh.calls("POST", r"/repos/octo/app/issues/7/comments")) == 1
     assert "3 already present" in gh.issue_comments[0]["body"]
 
@@ -116,11 +103,30 @@ def test_three_runs_leave_no_duplicates(gh, publish):
 def test_fixed_finding_that_comes_back_is_reopened_not_reposted(gh, publish):
     publish(review(A, B))
     publish(review(A))
-    assert sum(c["body"].startswith(RESOLVED_PREFIX) for c in gh.review_comments) == 1
+    assert sum(gh.is_resolved(c) for c in gh.review_comments) == 1
     publish(review(A, B))
     assert len(gh.review_comments) == 2
-    assert not any(c["body"].startswith(RESOLVED_PREFIX) for c in gh.review_comments)
+    assert not any(gh.is_resolved(c) for c in gh.review_comments)
     assert "1 reopened" in gh.issue_comments[0]["body"]
+
+
+def test_a_thread_a_person_resolved_stays_resolved(gh, publish):
+    publish(review(A, B))
+    first = next(c for c in gh.review_comments if A.fingerprint in c["body"])
+    gh.resolve_as("alice", first["id"])
+    publish(review(A, B))
+    assert gh.resolved[first["id"]] == "alice"
+    assert len(gh.review_comments) == 2 and "0 reopened" in gh.issue_comments[0]["body"]
+
+
+def test_comment_resolved_by_text_in_an_older_version_is_restored(gh, publish):
+    publish(review(A))
+    gh.review_comments[0]["body"] = (
+        f"{RESOLVED_PREFIX}{HEAD1}: gone.\n\n" + gh.review_comments[0]["body"]
+    )
+    publish(review(A))
+    assert not gh.review_comments[0]["body"].startswith(RESOLVED_PREFIX)
+    assert len(gh.review_comments) == 1
 
 
 def test_incomplete_review_resolves_nothing(gh, publish):
@@ -135,7 +141,8 @@ def test_markers_from_other_people_are_ignored(gh, publish):
     publish(review(A))
     ours = [c for c in gh.issue_comments if c["user"]["login"] != "mallory"]
     assert len(ours) == 1
-    assert len(gh.calls("POST", r"/repos/octo/app/pulls/7/comments")) == 1
+    (request,) = gh.calls("POST", r"/repos/octo/app/pulls/7/reviews")
+    assert len(request.body["comments"]) == 1
     assert not gh.calls("PATCH", r"/repos/octo/app/issues/comments/\d+")
 
 
@@ -191,11 +198,22 @@ def test_max_comments_caps_new_inline_comments(gh, publish):
     assert "2 findings are shown only in this summary" in gh.issue_comments[0]["body"]
 
 
-def test_422_from_github_falls_back_to_the_summary(gh, publish):
-    gh.fail("POST", r"/repos/octo/app/pulls/7/comments", 422, body={"message": "Validation"})
+def test_a_refused_comment_is_isolated_and_goes_to_the_summary(gh, publish):
+    gh.refuse = {"app.py"}  # GitHub refuses the comments on app.py, the review fails whole
+    publish(review(A, B, C, D))
+    assert sorted(c["path"] for c in gh.review_comments) == ["util.py", "util.py"]
+    summary = gh.issue_comments[0]["body"]
+    assert "`app.py:2`" in summary and "`app.py:4`" in summary and "2 new" in summary
+    sizes = [len(r.body["comments"]) for r in gh.calls("POST", r"/repos/octo/app/pulls/7/reviews")]
+    assert sizes[0] == 4 and len(sizes) <= 2 * 4 - 1
+
+
+def test_a_422_for_the_whole_review_is_retried_in_halves(gh, publish):
+    gh.fail("POST", r"/repos/octo/app/pulls/7/reviews", 422, body={"message": "Validation"})
     publish(review(A, C))
-    assert len(gh.review_comments) == 1
-    assert "`app.py:2`" in gh.issue_comments[0]["body"]
+    assert len(gh.review_comments) == 2
+    statuses = [r.status for r in gh.calls("POST", r"/repos/octo/app/pulls/7/reviews")]
+    assert statuses == [422, 200, 200]
 
 
 def test_duplicate_comments_are_removed(gh, publish):
@@ -299,9 +317,9 @@ def test_report_that_is_not_a_review_is_a_usage_error(publish, tmp_path):
 
 def test_secondary_rate_limit_without_headers_is_retried(gh, publish):
     message = {"message": "You have exceeded a secondary rate limit. Please wait."}
-    gh.fail("POST", r"/repos/octo/app/pulls/7/comments", 403, body=message)
+    gh.fail("POST", r"/repos/octo/app/pulls/7/reviews", 403, body=message)
     assert publish(review(A)) == 0
-    assert [r.status for r in gh.calls("POST", r"/repos/octo/app/pulls/7/comments")] == [403, 201]
+    assert [r.status for r in gh.calls("POST", r"/repos/octo/app/pulls/7/reviews")] == [403, 200]
 
 
 def test_pagination_never_follows_a_link_to_another_host(gh, publish):

@@ -52,9 +52,11 @@ class Publisher:
             "CI_MERGE_REQUEST_IID": "5",
         }
 
-    def __call__(self, rv: Review, **kw) -> int:
-        report = self.tmp / "review.json"
-        report.write_text(rv.model_dump_json(), encoding="utf-8")
+    def __call__(self, rv: Review | None, **kw) -> int:
+        report = None
+        if rv is not None:
+            report = self.tmp / "review.json"
+            report.write_text(rv.model_dump_json(), encoding="utf-8")
         kw.setdefault("retry", FAST)
         return publish_command("gitlab", report, env=self.env, err=self.messages.append, **kw)
 
@@ -219,3 +221,58 @@ def test_model_text_is_escaped_and_token_never_leaks(gl, publish):
     assert not any(line.startswith("/") for line in body.splitlines())
     assert all(TOKEN not in m for m in publish.messages)
     assert all(TOKEN not in json.dumps(r.body) for r in gl.requests)
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+def test_suggestion_is_a_gitlab_suggestion_on_the_first_line(gl, publish):
+    fix = finding("s", "app.py", 2, end=4, suggestion="import sys, json\ndef main():\n")
+    publish(review(fix))
+    (note,) = gl.notes(5, diff=True)
+    assert note["position"]["new_line"] == 2 and "old_line" not in note["position"]
+    assert "```suggestion:-0+2\nimport sys, json\ndef main():\n```" in note["body"]
+
+
+def test_single_line_suggestion_on_a_context_line(gl, publish):
+    fix = finding("c", "app.py", 4, suggestion="def main() -> None:")
+    publish(review(fix))
+    (note,) = gl.notes(5, diff=True)
+    assert (note["position"]["new_line"], note["position"]["old_line"]) == (4, 2)
+    assert "```suggestion:-0+0\ndef main() -> None:\n```" in note["body"]
+
+
+def test_suggestion_not_covering_the_commented_lines_is_a_plain_block(gl, publish):
+    partly = finding("p", "util.py", 5, end=10, suggestion="x = 1\n")
+    publish(review(partly))
+    (note,) = gl.notes(5, diff=True)
+    assert "suggestion:" not in note["body"] and "```\nx = 1\n```" in note["body"]
+
+
+# --------------------------------------------------------------------------- description
+
+
+def test_description_section_updates_without_touching_the_author_text(gl, publish, tmp_path):
+    gl.mrs[5].description = "Closes #3.\n\n/label ~bug stays the author's"
+    desc = tmp_path / "d.md"
+    desc.write_text("### Suggested title\n\nFix the cache\n", encoding="utf-8")
+    assert publish(review(A), description=desc) == 0
+    text = gl.mrs[5].description
+    assert text.startswith("Closes #3.\n\n/label ~bug stays the author's\n\n<!-- prreview:")
+    desc.write_text("### Suggested title\n\nFix the cache key\n", encoding="utf-8")
+    publish(None, description=desc)
+    text = gl.mrs[5].description
+    assert text.count("<!-- prreview:description:start -->") == 1 and "cache key" in text
+    assert text.startswith("Closes #3.\n\n/label ~bug stays the author's\n\n")
+    assert len(gl.notes(5, diff=False)) == 1  # the summary note is untouched by --description
+
+
+def test_errors_name_the_endpoint(gl, publish):
+    gl.add_token("reader", username="prreview-bot", write=False)
+    publish(review(A))
+    before = gl.notes(5, diff=False)[0]["body"]
+    publish.env["GITLAB_TOKEN"] = "reader"
+    with pytest.raises(AuthError) as info:
+        publish(review(A, B))
+    assert f"POST {MR}/discussions (403)" in str(info.value)
+    assert gl.notes(5, diff=False)[0]["body"] == before

@@ -157,3 +157,53 @@ def test_empty_review_is_valid(validator) -> None:
     validator.validate(log)
     assert log["runs"][0]["results"] == []
     assert "version" not in log["runs"][0]["tool"]["driver"]
+
+
+def test_replacements_are_fixes_that_validate(validator) -> None:
+    fixed = Finding(
+        rule_id="llm/correctness/off-by-one",
+        evaluator="correctness",
+        category="correctness",
+        severity="medium",
+        confidence=0.9,
+        title="Off by one",
+        message="The loop skips the last item.",
+        path="src/a b.py",
+        start_line=4,
+        end_line=5,
+        suggestion="for i in range(n):\r\n    total += i\n",
+        source="llm",
+        fingerprint="f" * 32,
+    )
+    plain = fixed.model_copy(update={"suggestion": None, "fingerprint": "e" * 32})
+    log = json.loads(sarif.render(Review(findings=(fixed, plain))))
+    validator.validate(log)
+    with_fix = [r for r in log["runs"][0]["results"] if "fixes" in r]
+    assert len(with_fix) == 1
+    (change,) = with_fix[0]["fixes"][0]["artifactChanges"]
+    assert change["artifactLocation"] == {"uri": "src/a%20b.py", "uriBaseId": "%SRCROOT%"}
+    (replacement,) = change["replacements"]
+    assert replacement["deletedRegion"] == {"startLine": 4, "startColumn": 1, "endLine": 5}
+    assert replacement["insertedContent"] == {"text": "for i in range(n):\n    total += i"}
+    del with_fix[0]["fixes"][0]["artifactChanges"][0]["replacements"]
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(log)
+
+
+def test_no_fix_for_code_with_hidden_characters() -> None:
+    trojan = Finding(
+        rule_id="llm/x",
+        evaluator="correctness",
+        category="correctness",
+        severity="low",
+        confidence=0.5,
+        title="t",
+        message="m",
+        path="a.py",
+        start_line=1,
+        suggestion="ok = True  # \u202egnp.exe",
+        source="llm",
+        fingerprint="d" * 32,
+    )
+    (result,) = json.loads(sarif.render(Review(findings=(trojan,))))["runs"][0]["results"]
+    assert "fixes" not in result
