@@ -15,7 +15,7 @@ from typing import Any
 
 from prreview import checks
 from prreview.change import filters, git, read
-from prreview.checks.sarif_import import filter_findings, import_sarif
+from prreview.checks.sarif_import import import_sarif
 from prreview.config.load import choose_config_source
 from prreview.config.settings import Settings
 from prreview.context.symbols import changed_modules
@@ -25,6 +25,7 @@ from prreview.evaluators.validate import normalise_path
 from prreview.llm.engine import ProgressEvent, prefetch
 from prreview.review import gate
 from prreview.review.combine import carry_forward, load_review
+from prreview.review.filtermode import filter_findings
 from prreview.review.merge import merge_findings, vote
 from prreview.review.summary import build_summary
 from prreview.review.suppress import apply_baseline, inline_suppressions, load_baseline

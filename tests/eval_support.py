@@ -1,4 +1,5 @@
-"""A hand-built evaluation scenario shared by the eval scorer, render and compare tests.
+"""A hand-built evaluation scenario shared by the eval scorer, render and compare tests, and
+the oracle model (answers exactly the truth it can see) of the end-to-end eval tests.
 
 Three defect cases and two clean ones with "random plausible" predictions; the expected
 numbers are worked out by hand in tests/test_eval_score.py.
@@ -6,7 +7,11 @@ numbers are worked out by hand in tests/test_eval_score.py.
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from prreview.eval.corpus import Case, TruthFinding
 from prreview.eval.models import CaseRun, EvalResults, Predicted, RunConfig, RunStats, ScoreConfig
@@ -102,6 +107,7 @@ def scenario() -> list[CaseRun]:
 
 def results(runs: list[CaseRun] | None = None, **config: object) -> EvalResults:
     """EvalResults for `runs` (default: the scenario) as run_eval would assemble them."""
+    from prreview.eval.aacr_metrics import aacr_metrics
     from prreview.eval.harness import totals
     from prreview.eval.score import score
 
@@ -111,4 +117,39 @@ def results(runs: list[CaseRun] | None = None, **config: object) -> EvalResults:
         config=RunConfig(model="openai/test-model", fail_on="high", min_confidence=0.5, **config),
         totals=totals(runs, 4.2),
         scores=score(runs, cfg),
+        aacr=aacr_metrics(runs),
     )
+
+
+def visible(t: TruthFinding, prompt: str) -> bool:
+    """Every truth line is shown as a numbered new-side line (`    12|+ text` or `    12|  text`)."""
+    return all(
+        re.search(rf"(?m)^ *{t.start_line + i}\|[+ ] {re.escape(text)}$", prompt)
+        for i, text in enumerate(t.lines_text)
+    )
+
+
+def prompt_of(body: dict[str, Any]) -> str:
+    return "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+
+
+def oracle_for(truths: Sequence[TruthFinding]) -> Callable[[dict[str, Any]], Any]:
+    """A loopback responder: a perfect reviewer that reports every truth finding it can see."""
+    from tests.fakes.openai_server import Response
+
+    def answer(body: dict[str, Any]) -> Response:
+        text = prompt_of(body)
+        if "You judge code review findings" in text:
+            return Response(content=json.dumps({"same_defect": True}))
+        items = [
+            {
+                "file": t.file, "line": t.start_line, "end_line": t.end_line,
+                "severity": "high", "confidence": 0.8, "category": t.category,
+                "title": t.description[:80], "message": t.description, "suggestion": None,
+            }
+            for t in truths
+            if f"### {t.file}" in text and visible(t, text)
+        ]  # fmt: skip
+        return Response(content=json.dumps({"findings": items, "summary": "ok"}))
+
+    return answer

@@ -30,7 +30,13 @@ _CONFIG = {
     "grep.column": "false",
     "grep.fullName": "false",
 }
-_DROP_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_PAGER")
+_DROP_ENV = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES",
+    "GIT_COMMON_DIR", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+    "GIT_TEMPLATE_DIR", "GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_PAGER",
+)  # fmt: skip
+"""Variables that would point git at another repository, another config or another program."""
 DIFF_OPTS = (
     "diff", "--raw", "-p", "-z", "--no-abbrev", "--full-index", "--no-color", "--no-ext-diff",
     "--no-textconv", "-M", "-C", "-U3", "--inter-hunk-context=0", "--src-prefix=a/",
@@ -80,8 +86,16 @@ def run(
     if proc.returncode not in ok:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = err[-1] if err else f"exit code {proc.returncode}"
-        raise GitError(f"git {args[0]} failed: {detail}")
+        raise GitError(f"git {_command_name(args)} failed: {detail}")
     return proc
+
+
+def _command_name(args: Sequence[str]) -> str:
+    """The git sub-command in `args` (after any `-c key=value` pins)."""
+    rest = list(args)
+    while rest[:1] == ["-c"]:
+        rest = rest[2:]
+    return rest[0] if rest else "?"
 
 
 # --------------------------------------------------------------------------- repository and refs

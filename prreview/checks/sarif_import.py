@@ -22,9 +22,6 @@ from urllib.parse import unquote, urlsplit
 from prreview.errors import ConfigError
 from prreview.models import (
     SEVERITY_RANK,
-    ChangeSet,
-    FileChange,
-    FilterMode,
     Finding,
     Rule,
     Severity,
@@ -375,43 +372,3 @@ def _fingerprint(
     if anchors:
         return fingerprint(rule_id, path, anchors)
     return fingerprint(rule_id, path, [f"{start}-{end}", message])
-
-
-def filter_findings(
-    findings: Sequence[Finding], changes: ChangeSet, mode: FilterMode
-) -> tuple[list[Finding], int]:
-    """Keep the findings the filter mode allows (reviewdog's modes). Returns (kept, dropped).
-
-    added: the finding's lines touch an added line; diff_context: they touch a line shown in
-    the diff (added or context); file: its file is in the change; nofilter: everything.
-    A file-level finding passes `added`/`diff_context` when its file is in the change, and
-    a finding without a path (about the change as a whole) always passes.
-    """
-    if mode == "nofilter":
-        return list(findings), 0
-    files = {f.path: f for f in changes.files}
-    lines: dict[str, set[int]] = {}
-    kept = [f for f in findings if _keep(f, files, lines, mode)]
-    return kept, len(findings) - len(kept)
-
-
-def _keep(
-    finding: Finding, files: dict[str, FileChange], cache: dict[str, set[int]], mode: str
-) -> bool:
-    if finding.path is None:
-        return True
-    change = files.get(finding.path)
-    if change is None:
-        return False
-    if mode == "file" or finding.start_line is None:
-        return True
-    if finding.path not in cache:
-        cache[finding.path] = (
-            change.added_line_numbers() if mode == "added" else change.new_lines_in_diff()
-        )
-    start = finding.start_line
-    end = max(finding.end_line or start, start)
-    wanted = cache[finding.path]
-    if end - start > len(wanted):
-        return any(start <= n <= end for n in wanted)
-    return any(n in wanted for n in range(start, end + 1))

@@ -311,9 +311,9 @@ def merge(
 
 
 def _register_lazy_commands() -> None:
-    from prreview.eval.cli import eval_command
+    from prreview.cli.eval import register
 
-    app.command("eval")(eval_command)
+    register(app)
 
 
 _register_lazy_commands()

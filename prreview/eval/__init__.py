@@ -5,8 +5,13 @@
     score.py    match findings to the truth (pure); metrics.py aggregates (pure)
     judge.py    the optional LLM judge, through prreview.llm
     render.py   results.json, Markdown, self-contained HTML (chart.py: the SVG chart)
-    compare.py  the regression guard between two results.json files
-    cli.py      the `prreview eval` command
+    compare.py  the regression guard between two results.json files (compare_html.py: both
+                runs side by side)
+    aacr_metrics.py  AACR-Bench's metrics over the same findings (pure)
+    render_sections.py  report sections: AACR-Bench, recall bars, cost per case, reproduce
+    mine.py     build a corpus from a repository's fix commits (fixes.py: the heuristics)
+    aacr_import.py  build a corpus from AACR-Bench and local clones
+    casewrite.py  write cases in the corpus format; git through change/history.py
 
 See docs/evaluation.md.
 """
@@ -19,6 +24,9 @@ from typing import Any
 # Lazy, so that registering the `eval` command does not slow down `prreview --help`.
 _HOMES = {
     "Case": "corpus",
+    "ImportOptions": "aacr_import",
+    "MineOptions": "mine",
+    "import_aacr": "aacr_import",
     "CaseRun": "models",
     "CompareResult": "compare",
     "EvalResults": "models",
@@ -41,11 +49,14 @@ __all__ = [
     "CaseRun",
     "CompareResult",
     "EvalResults",
+    "ImportOptions",
+    "MineOptions",
     "Predicted",
     "ScoreConfig",
     "Scores",
     "TruthFinding",
     "compare",
+    "import_aacr",
     "load_cases",
     "materialise",
     "render_html",

@@ -1,9 +1,11 @@
-"""An inline SVG line chart of the confidence sweep (no script, no external reference)."""
+"""Inline SVG charts (no script, no external reference): the confidence sweep, recall bars."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from prreview.report.escape import html_text
 
 WIDTH, HEIGHT = 600, 330
 LEFT, RIGHT, TOP, BOTTOM = 52, 170, 18, 48
@@ -110,4 +112,51 @@ def sweep_chart(sweep: Sequence[Mapping[str, Any]]) -> str:
         f'font-family="system-ui, sans-serif" font-size="11" fill="#1f2328">'
         + "".join(body)
         + "</svg>"
+    )
+
+
+BAR_WIDTH, BAR_ROW, BAR_LEFT, BAR_RIGHT = 520, 24, 150, 70
+
+
+def recall_bars(groups: Mapping[str, Mapping[str, Any]], label: str) -> str:
+    """Horizontal bars of recall per group with their 95% interval as a whisker."""
+    names = list(groups)
+    height = TOP + BAR_ROW * max(len(names), 1) + 30
+    span = BAR_WIDTH - BAR_LEFT - BAR_RIGHT
+
+    def x(v: float) -> float:
+        return BAR_LEFT + v * span
+
+    body = [
+        f'<line x1="{x(p / 100):.1f}" y1="{TOP - 6}" x2="{x(p / 100):.1f}" y2="{height - 26}" '
+        f'stroke="#d1d9e0"/><text x="{x(p / 100):.1f}" y="{height - 12}" '
+        f'text-anchor="middle">{p}%</text>'
+        for p in (0, 50, 100)
+    ]
+    for i, name in enumerate(names):
+        g, y = groups[name], TOP + i * BAR_ROW
+        short = name if len(name) <= 22 else name[:21] + "…"
+        body.append(
+            f'<text x="{BAR_LEFT - 8}" y="{y + 13}" text-anchor="end">{html_text(short)} '
+            f"({g.get('primary_findings', 0)})</text>"
+        )
+        recall, interval = g.get("recall"), g.get("recall_ci")
+        if recall is None:
+            body.append(f'<text x="{x(0) + 4:.1f}" y="{y + 13}" fill="#59636e">n/a</text>')
+            continue
+        body.append(
+            f'<rect x="{x(0):.1f}" y="{y + 3}" width="{recall * span:.1f}" height="14" '
+            f'fill="#1a7f37" opacity="0.8"><title>{html_text(name)}: {100 * recall:.1f}%</title></rect>'
+        )
+        if interval:
+            lo, hi = x(interval[0]), x(interval[1])
+            body.append(
+                f'<path d="M{lo:.1f},{y + 10} H{hi:.1f} M{lo:.1f},{y + 5} V{y + 15} '
+                f'M{hi:.1f},{y + 5} V{y + 15}" stroke="#1f2328" stroke-width="1.3" fill="none"/>'
+            )
+        body.append(f'<text x="{x(1) + 8:.1f}" y="{y + 13}">{100 * recall:.0f}%</text>')
+    return (
+        f'<svg role="img" aria-label="{html_text(label)}" width="{BAR_WIDTH}" height="{height}" '
+        f'viewBox="0 0 {BAR_WIDTH} {height}" font-family="system-ui, sans-serif" '
+        f'font-size="11" fill="#1f2328">' + "".join(body) + "</svg>"
     )

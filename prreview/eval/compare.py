@@ -10,19 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from ..report.escape import code_span
+from prreview.models import Frozen
+from prreview.report.escape import code_span
 
 _RANK = {"error": -1, "miss": 0, "partial": 1, "hit": 2, "flagged": 0, "quiet": 1}
 _EPS = 1e-9
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class MetricDelta(_Frozen):
+class MetricDelta(Frozen):
     name: str
     old: float | None
     new: float | None
@@ -32,7 +27,7 @@ class MetricDelta(_Frozen):
     failed: bool = False
 
 
-class CaseChange(_Frozen):
+class CaseChange(Frozen):
     name: str
     old: str
     new: str
@@ -40,7 +35,7 @@ class CaseChange(_Frozen):
     new_fp: int = 0
 
 
-class CompareResult(_Frozen):
+class CompareResult(Frozen):
     passed: bool
     metrics: tuple[MetricDelta, ...]
     regressed: tuple[CaseChange, ...] = ()

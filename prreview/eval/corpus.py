@@ -11,14 +11,15 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import subprocess
 import tarfile
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..errors import UsageError
+from prreview.change.git import run
+from prreview.errors import GitError, UsageError
+from prreview.models import Frozen
 
 CASE_FILES = ("base.tar.gz", "change.diff", "truth.json")
 NEUTRAL_ATTRIBUTES = "* -text -eol -ident -filter -working-tree-encoding -export-subst\n"
@@ -31,31 +32,13 @@ _IDENTITY = {
     "GIT_COMMITTER_EMAIL": "eval@prreview.invalid",
 }
 # Variables that would point git at another repository or change what it stores.
-_GIT_ENV_DROP = (
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_NAMESPACE",
-    "GIT_CEILING_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_CONFIG",
-    "GIT_CONFIG_PARAMETERS",
-    "GIT_CONFIG_COUNT",
-    "GIT_TEMPLATE_DIR",
-)
 
 
 class CaseError(UsageError):
     """A case directory is malformed or cannot be materialised."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class TruthFinding(_Frozen):
+class TruthFinding(Frozen):
     file: str
     start_line: int = Field(ge=1)
     end_line: int = Field(ge=1)
@@ -205,39 +188,16 @@ def extract_base(archive: Path, dest: Path) -> None:
         raise CaseError(f"cannot extract {archive.name}: {exc}") from None
 
 
-def _git_env(date: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
-    env.update(_IDENTITY)
-    env.update(
-        GIT_AUTHOR_DATE=date,
-        GIT_COMMITTER_DATE=date,
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_TERMINAL_PROMPT="0",
-    )
-    return env
-
-
 def _git(repo: Path, *args: str, date: str = BASE_DATE) -> str:
-    cmd = [
-        "git",
-        "-c",
-        "core.autocrlf=false",
-        "-c",
-        "core.safecrlf=false",
-        "-c",
-        f"core.hooksPath={repo / '.git' / 'no-hooks'}",
-        "-c",
-        "commit.gpgSign=false",
-        "-c",
-        "init.defaultBranch=main",
-        *args,
-    ]
-    proc = subprocess.run(cmd, cwd=repo, env=_git_env(date), capture_output=True, text=True)
-    if proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip()
-        raise CaseError(f"git {args[0]} failed: {detail}")
-    return proc.stdout.strip()
+    """Git through the package's one runner, with a fixed identity and date (stable shas)."""
+    pins = ["-c", "core.autocrlf=false", "-c", "core.safecrlf=false"]
+    pins += ["-c", "commit.gpgSign=false", "-c", "init.defaultBranch=main"]
+    env = {**_IDENTITY, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    try:
+        return run(repo, [*pins, *args], env=env).stdout.decode("utf-8", "replace").strip()
+    except GitError as exc:
+        raise CaseError(str(exc)) from None
 
 
 def materialise(case_dir: Path | str, target: Path | str) -> tuple[str, str]:
@@ -259,7 +219,6 @@ def materialise(case_dir: Path | str, target: Path | str) -> tuple[str, str]:
     _git(target, "symbolic-ref", "HEAD", "refs/heads/main")
     info = target / ".git" / "info"
     info.mkdir(parents=True, exist_ok=True)
-    (target / ".git" / "no-hooks").mkdir(exist_ok=True)
     (info / "attributes").write_text(NEUTRAL_ATTRIBUTES, encoding="ascii")
     _git(target, "add", "--all", "--force", ".")
     _git(target, "commit", "-q", "--no-verify", "--allow-empty", "-m", "Base snapshot")

@@ -25,15 +25,26 @@ from concurrent.futures import (
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from prreview import pipeline
 from prreview.config.settings import Settings, build_settings, parse_config_text
-
-from ..errors import AuthError, ConfigError, PrreviewError, TemplateError, UsageError
-from .corpus import Case, load_cases, materialise
-from .models import CaseRun, EvalResults, Predicted, RunConfig, RunStats, ScoreConfig, Totals
-from .score import candidate_pairs, score, truth_reached
+from prreview.errors import AuthError, ConfigError, PrreviewError, TemplateError, UsageError
+from prreview.eval.aacr_metrics import aacr_metrics
+from prreview.eval.corpus import Case, load_cases, materialise
+from prreview.eval.judge import LLMJudge
+from prreview.eval.models import (
+    CaseRun,
+    EvalResults,
+    Predicted,
+    RunConfig,
+    RunStats,
+    ScoreConfig,
+    Totals,
+)
+from prreview.eval.score import candidate_pairs, score, truth_reached
+from prreview.version import __version__
 
 if TYPE_CHECKING:
-    from .judge import LLMJudge
+    from prreview.eval.judge import LLMJudge
 
 Progress = Callable[[str], None]
 # Failures that would repeat on every case: stop the evaluation instead of scoring errors.
@@ -109,7 +120,6 @@ def _json_strings(text: str) -> str:
 
 def run_case(case: Case, workdir: Path, settings: Settings, env: Mapping[str, str]) -> CaseRun:
     """Materialise and review one case; a per-case failure becomes `RunStats.error`."""
-    from .. import pipeline
 
     repo, prompts = workdir / "repo", workdir / "prompts"
     started = time.monotonic()
@@ -268,7 +278,12 @@ def run_eval(
         jobs=jobs,
         tool_version=_version(),
     )
-    return EvalResults(config=run_config, totals=total, scores=score(runs, config, judge))
+    return EvalResults(
+        config=run_config,
+        totals=total,
+        scores=score(runs, config, judge),
+        aacr=aacr_metrics(runs, judge),
+    )
 
 
 def _make_judge(
@@ -277,7 +292,6 @@ def _make_judge(
     """The LLM judge with every pair it may be asked about already answered (one batch)."""
     if judge_model is None:
         return None
-    from .judge import LLMJudge
 
     judge = LLMJudge(judge_model, settings)
     judge.prefetch(candidate_pairs(runs, max((*config.windows, config.window))))
@@ -285,6 +299,5 @@ def _make_judge(
 
 
 def _version() -> str:
-    from prreview.version import __version__
 
     return __version__

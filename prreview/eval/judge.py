@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from importlib import resources
 
 from prreview.config.settings import Settings
+from prreview.eval.corpus import TruthFinding
+from prreview.eval.models import Predicted
+from prreview.evaluators.prompts.render import boundary_for, render_source, template_hash
+from prreview.llm.cache import Cache
+from prreview.llm.engine import ChatRequest, Engine, EngineConfig
 from prreview.secrets.redact import redact_messages
-
-from .corpus import TruthFinding
-from .models import Predicted
 
 _SCHEMA = {
     "type": "object",
@@ -33,7 +35,6 @@ def _template() -> str:
 
 
 def judge_messages(pred: Predicted, truth: TruthFinding) -> tuple[dict[str, str], ...]:
-    from prreview.evaluators.prompts.render import boundary_for, render_source
 
     message = pred.message[:_MAX_MESSAGE]
     boundary = boundary_for(truth.description, pred.title, message)
@@ -73,8 +74,6 @@ class LLMJudge:
     """A judge backed by the engine; verdicts are memoised per (prediction, truth) pair."""
 
     def __init__(self, model: str, settings: Settings) -> None:
-        from prreview.llm.cache import Cache
-        from prreview.llm.engine import Engine, EngineConfig
 
         same_provider = (settings.model or "").partition("/")[0] == model.partition("/")[0]
         config = EngineConfig(
@@ -95,8 +94,6 @@ class LLMJudge:
         self.cost_usd = 0.0
 
     def prefetch(self, pairs: Sequence[tuple[Predicted, TruthFinding]]) -> None:
-        from prreview.evaluators.prompts.render import template_hash
-        from prreview.llm.engine import ChatRequest
 
         todo = list(dict.fromkeys(p for p in pairs if p not in self.verdicts))
         if not todo:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from .models import CaseScore, Metrics, SweepPoint
+from prreview.eval.models import CaseScore, Metrics, SweepPoint
 
 _Z95 = 1.959963984540054
 _EPS = 1e-9

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from ..models import Finding
-from .corpus import Case, TruthFinding
+from prreview.eval.corpus import Case, TruthFinding
+from prreview.models import Finding, Frozen
 
 Label = Literal["hit", "duplicate", "related", "location_only", "fp"]
 Outcome = Literal["hit", "partial", "miss", "quiet", "flagged", "error"]
@@ -20,11 +20,43 @@ WINDOWS = (0, 3, 10)
 THRESHOLDS = tuple(round(i / 10, 1) for i in range(10))
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+LINE_DISTANCE = 1
+"""evaluator_runner's default `line_distance_threshold`."""
 
 
-class Predicted(_Frozen):
+class AacrCounts(Frozen):
+    cases: int = 0
+    positive_expected: int = 0
+    total_generated: int = 0
+    positive_line_matches: int = 0
+    positive_matches: int | None = None
+    """None without a judge: the semantic match needs one."""
+    unmatched: int | None = None
+
+
+class AacrRates(Frozen):
+    positive_precision: float | None = None
+    line_precision: float | None = None
+    recall: float | None = None
+    line_recall: float | None = None
+    noise_rate: float | None = None
+
+
+class AacrGroup(Frozen):
+    counts: AacrCounts
+    rates: AacrRates
+
+
+class AacrMetrics(Frozen):
+    judged: bool
+    line_distance: int = LINE_DISTANCE
+    overall: AacrGroup
+    by_language: dict[str, AacrGroup] = {}
+    by_category: dict[str, AacrGroup] = {}
+    """Per annotation category: recall only (generated comments carry no truth category)."""
+
+
+class Predicted(Frozen):
     """The part of a Finding the scorer looks at."""
 
     path: str | None = None
@@ -54,7 +86,7 @@ class Predicted(_Frozen):
         )
 
 
-class RunStats(_Frozen):
+class RunStats(Frozen):
     complete: bool = True
     incomplete_reason: str | None = None
     error: str | None = None
@@ -67,7 +99,7 @@ class RunStats(_Frozen):
     wall_s: float = 0.0
 
 
-class CaseRun(_Frozen):
+class CaseRun(Frozen):
     """What the harness hands the scorer for one case."""
 
     case: Case
@@ -77,7 +109,7 @@ class CaseRun(_Frozen):
     run: RunStats = RunStats()
 
 
-class ScoreConfig(_Frozen):
+class ScoreConfig(Frozen):
     window: int = Field(default=3, ge=0)
     windows: tuple[int, ...] = WINDOWS
     fail_on: str = "high"
@@ -85,7 +117,7 @@ class ScoreConfig(_Frozen):
     thresholds: tuple[float, ...] = THRESHOLDS
 
 
-class TruthRow(_Frozen):
+class TruthRow(Frozen):
     file: str
     start_line: int
     end_line: int
@@ -98,7 +130,7 @@ class TruthRow(_Frozen):
     reached: bool | None = None
 
 
-class PredictionRow(_Frozen):
+class PredictionRow(Frozen):
     path: str | None
     start_line: int | None
     end_line: int | None
@@ -112,7 +144,7 @@ class PredictionRow(_Frozen):
     trips_gate: bool = False
 
 
-class CaseScore(_Frozen):
+class CaseScore(Frozen):
     name: str
     case_id: str
     variant: str
@@ -136,7 +168,7 @@ class CaseScore(_Frozen):
     predictions: tuple[PredictionRow, ...] = ()
 
 
-class Metrics(_Frozen):
+class Metrics(Frozen):
     cases: int = 0
     defect_cases: int = 0
     cases_hit: int = 0
@@ -168,7 +200,7 @@ class Metrics(_Frozen):
     findings_per_clean_case: float | None = None
 
 
-class SweepPoint(_Frozen):
+class SweepPoint(Frozen):
     threshold: float
     predictions: int
     tp: int
@@ -178,7 +210,7 @@ class SweepPoint(_Frozen):
     clean_fp_rate: float | None
 
 
-class Scores(_Frozen):
+class Scores(Frozen):
     config: ScoreConfig
     judged: bool = False
     metrics: Metrics
@@ -194,7 +226,7 @@ Judge = Callable[[Predicted, TruthFinding], bool]
 """Does the prediction describe the same defect as the truth finding?"""
 
 
-class Totals(_Frozen):
+class Totals(Frozen):
     cases: int = 0
     defect_cases: int = 0
     clean_cases: int = 0
@@ -214,7 +246,7 @@ class Totals(_Frozen):
     """Judge answers that could not be used (counted as "not the same defect")."""
 
 
-class RunConfig(_Frozen):
+class RunConfig(Frozen):
     model: str | None = None
     judge_model: str | None = None
     window: int = 3
@@ -224,12 +256,16 @@ class RunConfig(_Frozen):
     cases_glob: str = "*"
     jobs: int = 1
     tool_version: str = ""
+    command: str = ""
+    """The `prreview eval` command line that reproduces the run (set by the CLI)."""
 
 
-class EvalResults(_Frozen):
+class EvalResults(Frozen):
     """One evaluation run: the configuration, totals and the scores (results.json)."""
 
     schema_version: str = RESULTS_SCHEMA_VERSION
     config: RunConfig
     totals: Totals
     scores: Scores
+    aacr: AacrMetrics | None = None
+    """AACR-Bench's metrics over the same findings (aacr_metrics.py)."""

@@ -12,9 +12,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..report.escape import html_text, table_cell
-from .chart import sweep_chart
-from .models import EvalResults
+from prreview.errors import UsageError
+from prreview.eval.chart import sweep_chart
+from prreview.eval.models import EvalResults
+from prreview.eval.render_sections import (
+    html_aacr,
+    html_recall_charts,
+    html_reproduce,
+    markdown_sections,
+    per_case_cost,
+    tokens_of,
+)
+from prreview.output import write_atomic
+from prreview.report.escape import html_text, table_cell
 
 _BREAKDOWNS = ("language", "variant", "category")
 _OUTCOME_MARK = {
@@ -48,6 +58,7 @@ def results_dict(results: Results) -> dict[str, Any]:
         "context_failures": scores["context_failures"],
         "errors": scores["errors"],
         "cases": scores["cases"],
+        "aacr": None if results.aacr is None else results.aacr.model_dump(mode="json"),
     }
 
 
@@ -56,7 +67,6 @@ def render_json(results: Results) -> str:
 
 
 def load_results(path: Path) -> dict[str, Any]:
-    from ..errors import UsageError
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -162,6 +172,7 @@ def render_markdown(results: Results) -> str:
         f"${tot['cost_usd']:.4f}, {tot['wall_s']:.1f}s.",
         "",
         *_md_table(["metric", "value", "detail"], headline(m)),
+        *markdown_sections(data),
         "",
         "## By window",
         "",
@@ -205,6 +216,8 @@ def render_markdown(results: Results) -> str:
             "dup",
             "context",
             "calls",
+            "tokens",
+            "cost",
             "s",
         ],
         [_md_case_row(c) for c in data["cases"]],
@@ -229,6 +242,8 @@ def _md_case_row(c: Mapping[str, Any]) -> list[str]:
         str(c["duplicates"] + c["related"]),
         _context_mark(c),
         str(c["run"]["calls"]),
+        tokens_of(c),
+        f"${c['run']['cost_usd']:.4f}",
         f"{c['run']['wall_s']:.1f}",
     ]
 
@@ -253,6 +268,7 @@ th{background:#f6f8fa;font-weight:600}td.n{text-align:right;font-variant-numeric
 .duplicate,.related,.na{background:#eef1f4;color:#59636e}
 details{margin:2px 0}summary{cursor:pointer;color:#0969da}
 .wrap{display:flex;gap:28px;flex-wrap:wrap;align-items:flex-start}
+pre{background:#f6f8fa;border:1px solid #d1d9e0;padding:8px;white-space:pre-wrap}
 """
 
 
@@ -289,7 +305,9 @@ def render_html(results: Results) -> str:
         f"model {cfg['model'] or 'none (built-in checks only)'} · W={cfg['window']} · "
         f"{tot['cases']} cases ({tot['defect_cases']} defect, {tot['clean_cases']} clean) · "
         f"{tot['calls']} calls · {tot['prompt_tokens'] + tot['completion_tokens']} tokens · "
-        f"${tot['cost_usd']:.4f} · {tot['wall_s']:.1f}s"
+        f"${tot['cost_usd']:.4f} · {tot['wall_s']:.1f}s · per case "
+        + " and ".join(per_case_cost(data))
+        + " tokens"
     )
     windows = _table(
         ["W", "recall", "precision", "F1", "F0.5"],
@@ -309,9 +327,12 @@ def render_html(results: Results) -> str:
         sweep_chart(data["sweep"]),
         f"<div><h3>By window</h3>{windows}</div></div>",
         _html_breakdowns(data["breakdowns"]),
+        html_recall_charts(data["breakdowns"]),
+        html_aacr(data.get("aacr")),
         "<h2>Cases</h2>",
         _html_cases(data["cases"]),
         _html_notes(data),
+        html_reproduce(cfg),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -348,12 +369,13 @@ def _html_cases(cases: Sequence[Mapping[str, Any]]) -> str:
                 str(c["duplicates"] + c["related"]),
                 ctx_badge,
                 str(c["run"]["calls"]),
+                tokens_of(c),
                 f"${c['run']['cost_usd']:.4f}",
                 f"{c['run']['wall_s']:.1f}",
             ]
         )
     header = ["case", "language", "variant", "outcome", "primary hit", "TP", "FP", "dup",
-              "context", "calls", "cost", "s"]  # fmt: skip
+              "context", "calls", "tokens", "cost", "s"]  # fmt: skip
     return _table(header, rows)
 
 
@@ -399,7 +421,6 @@ def write_outputs(
     markdown: Path | None = None,
     html: Path | None = None,
 ) -> None:
-    from ..output import write_atomic
 
     for path, render in ((output, render_json), (markdown, render_markdown), (html, render_html)):
         if path is not None:

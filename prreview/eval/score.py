@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..models import SEVERITY_RANK
-from .corpus import TruthFinding
-from .models import (
+from prreview.eval.corpus import TruthFinding
+from prreview.eval.metrics import aggregate, breakdowns, sweep
+from prreview.eval.models import (
     CaseRun,
     CaseScore,
     Judge,
@@ -32,6 +32,7 @@ from .models import (
     Scores,
     TruthRow,
 )
+from prreview.models import SEVERITY_RANK
 
 _EPS = 1e-9
 
@@ -193,7 +194,6 @@ def score(
     runs: Sequence[CaseRun], config: ScoreConfig = ScoreConfig(), judge: Judge | None = None
 ) -> Scores:
     """Score every case at every window; the full report is at `config.window`."""
-    from .metrics import aggregate, breakdowns, sweep
 
     memo = _memoised(judge)
     windows = sorted({*config.windows, config.window})

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from prreview.checks.sarif_import import filter_findings, import_sarif
+from prreview.checks.sarif_import import import_sarif
 from prreview.errors import ConfigError
 from prreview.models import ChangeSet, DiffLine, FileChange, Finding, Hunk, Review
 from prreview.report import sarif
+from prreview.review.filtermode import filter_findings
 from tests.markdown_check import assert_inert
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "sarif"

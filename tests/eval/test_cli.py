@@ -11,8 +11,8 @@ import typer
 from typer.testing import CliRunner
 
 import prreview.eval as eval_api
+from prreview.cli.eval import eval_command
 from prreview.errors import UsageError
-from prreview.eval.cli import eval_command
 
 CORPUS = Path(__file__).parents[1] / "fixtures" / "corpus"
 
@@ -97,3 +97,17 @@ def test_a_broken_case_is_an_error_row_and_exit_3(tmp_path: Path) -> None:
     assert row["outcome"] == "error" and "git apply failed" in row["run"]["error"]
     assert data["metrics"]["cases"] == 1 and data["metrics"]["recall"] == 1.0
     assert data["totals"]["errors"] == 1 and data["totals"]["incomplete"] == 0
+
+
+def test_eval_is_a_group_whose_default_is_run(tmp_path: Path, capsys) -> None:
+    from prreview.cli import main
+
+    assert main(["eval", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert all(name in text for name in ("run", "mine", "import"))
+    for argv in (["eval", "run", str(CORPUS)], ["eval", str(CORPUS)]):
+        out = tmp_path / f"{len(argv)}.json"
+        assert main([*argv, "--cases", "calc-*", "--jobs", "1", "-o", str(out)]) == 0
+        assert json.loads(out.read_text())["cases"][0]["outcome"] == "hit"
+    assert main(["eval", "import", "--help"]) == 0
+    assert "aacr" in capsys.readouterr().out

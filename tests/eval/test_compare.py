@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from prreview.eval.cli import eval_command
+from prreview.cli.eval import eval_command
 from prreview.eval.compare import compare, render_compare
 from prreview.eval.models import CaseRun, RunStats
 from prreview.eval.render import results_dict

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from prreview.eval.corpus import TruthFinding, load_cases
 from prreview.eval.harness import review_env, run_eval
+from tests.eval_support import oracle_for, prompt_of
 from tests.fakes.openai_server import FakeOpenAIServer, Response
 
 CORPUS = Path(__file__).parents[1] / "fixtures" / "corpus"
@@ -30,39 +30,7 @@ def server() -> Iterator[FakeOpenAIServer]:
         yield fake
 
 
-def visible(t: TruthFinding, prompt: str) -> bool:
-    """Every truth line is shown as a numbered new-side line (`    12|+ text` or `    12|  text`)."""
-    return all(
-        re.search(rf"(?m)^ *{t.start_line + i}\|[+ ] {re.escape(text)}$", prompt)
-        for i, text in enumerate(t.lines_text)
-    )
-
-
-def prompt_of(body: dict[str, Any]) -> str:
-    return "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
-
-
-def oracle(body: dict[str, Any]) -> Response:
-    """A perfect reviewer: report every truth finding whose file and lines it can see."""
-    text = prompt_of(body)
-    if "You judge code review findings" in text:
-        return Response(content=json.dumps({"same_defect": True}))
-    items = [
-        {
-            "file": t.file,
-            "line": t.start_line,
-            "end_line": t.end_line,
-            "severity": "high",
-            "confidence": 0.8,
-            "category": t.category,
-            "title": f"{t.category} defect",
-            "message": t.description,
-            "suggestion": None,
-        }
-        for t in TRUTH
-        if f"### {t.file}" in text and visible(t, text)
-    ]
-    return Response(content=json.dumps({"findings": items, "summary": "ok"}))
+oracle = oracle_for(TRUTH)
 
 
 def llm_flags(server: FakeOpenAIServer, **extra: Any) -> dict[str, Any]:
@@ -104,13 +72,10 @@ def test_builtin_checks_only(tmp_path: Path) -> None:
 
 def test_oracle_model_finds_what_it_sees(tmp_path: Path, server: FakeOpenAIServer) -> None:
     server.responder = oracle
-    # diff_context: the deleted nil check is anchored on context lines, which the default
-    # filter mode ("added") removes before scoring
+    # the default filter mode: the deleted nil check is anchored next to the deletion point,
+    # which "added" keeps
     results = run_eval(
-        CORPUS,
-        settings_flags=llm_flags(server, filter_mode="diff_context"),
-        jobs=1,
-        cache_dir=tmp_path / "cache",
+        CORPUS, settings_flags=llm_flags(server), jobs=1, cache_dir=tmp_path / "cache"
     )
     cases = by_name(results)
     assert results.scores.context_failures == ()

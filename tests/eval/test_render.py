@@ -40,6 +40,7 @@ def test_results_json_layout_is_stable() -> None:
         "context_failures",
         "errors",
         "cases",
+        "aacr",
     ]
     assert data["schema_version"] == "1"
     assert data["config"]["model"] == "openai/test-model"
@@ -69,7 +70,7 @@ def test_markdown_tables() -> None:
 def test_html_is_self_contained() -> None:
     page = render_html(evil_results())
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count("<svg") == 1 and "<polyline" in page
+    assert page.count("<svg") == 3 and "<polyline" in page  # sweep, recall by language/category
     assert "<script" not in page.lower()
     assert not re.search(r"https?://", page)
     assert "<img" not in page
