@@ -244,6 +244,9 @@ class SkippedItem(Frozen):
     path: str | None = None
     reason: str
     detail: str = ""
+    incomplete: bool = False
+    """True when this skip makes the review incomplete: the pull request controls the rule
+    that caused it, or the model did not see the code (budget, truncation, failed call)."""
 
 
 class FileSummary(Frozen):

@@ -328,6 +328,11 @@ def assemble(
     reason = None
     if not complete:
         reason = llm.incomplete_reason or f"{len(llm.failed)} model call(s) failed: {llm.failed[0]}"
+    blocking = [s for s in skipped if s.incomplete]
+    if blocking and complete:
+        complete = False
+        first = blocking[0]
+        reason = f"{len(blocking)} item(s) not reviewed: {first.path or first.kind}: {first.reason}"
     name_map = {
         p: tuple(dict.fromkeys(s.qualified_name for s in syms)) for p, syms in symbols.items()
     }
