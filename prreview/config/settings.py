@@ -96,6 +96,10 @@ class Settings(Frozen):
         default="added", description="Which findings are kept: added, diff_context, file, nofilter."
     )
     import_sarif: tuple[Path, ...] = Field(default=(), description="SARIF files from other tools.")
+    severity_map: dict[str, dict[str, Severity]] = Field(
+        default_factory=dict,
+        description="Imported severities per tool: rule glob or `level:LEVEL` -> severity.",
+    )
     baseline: Path | None = Field(default=None, description="Baseline file of known fingerprints.")
     outputs: tuple[str, ...] = Field(
         default=(), description="FORMAT=PATH pairs; '-' is stdout. Default: markdown to stdout."
