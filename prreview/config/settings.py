@@ -204,7 +204,7 @@ def _describe(ann: Any) -> str:
 def _error_location(loc: tuple[Any, ...]) -> str:
     """`fail_on`, not pydantic's `fail_on.literal['critical',...]` union-branch tags."""
     parts = [str(loc[0])] if loc else ["?"]
-    if parts[0] in {"evaluators", "instructions"}:
+    if parts[0] in {"evaluators", "instructions", "severity_map"}:
         parts.extend(str(p) for p in loc[1:] if "[" not in str(p))
     return ".".join(parts)
 
