@@ -1,12 +1,11 @@
 """Merge, score and rank findings (docs/evaluators.md, "Merging").
 
 Two findings merge only when they are on the same path, their line ranges overlap (adjacent
-lines do not count; single-line findings with disjoint column spans do not either) and they
-describe the same problem:
+lines do not count) and they describe the same problem:
 - found by different tools with a shared rule family (ruff S602 = bandit B602 = the built-in
   risky/shell) or a shared CWE (prreview.review.families); or
 - near-identical: similar titles (word overlap >= 0.5 with the same rule or category,
-  >= 0.8 otherwise).
+  >= 0.8 otherwise), unless both are on one line with disjoint column spans.
 Two results of one deterministic tool (a built-in check, an imported tool) never merge: the
 tool reported two problems.
 
@@ -101,14 +100,14 @@ def _near_identical(a: _Shape, b: _Shape) -> bool:
 
 
 def _strength(a: _Shape, b: _Shape) -> int:
-    if not _overlap(a, b) or _disjoint_columns(a, b):
+    if not _overlap(a, b):
         return 0
     shared_tool = not a.tools.isdisjoint(b.tools)
     if shared_tool and not (a.llm and b.llm):
         return 0  # one deterministic tool reported two problems
     if not shared_tool and not a.families.isdisjoint(b.families):
-        return 3
-    if _near_identical(a, b):
+        return 3  # tools mark different parts of one statement: columns do not matter
+    if not _disjoint_columns(a, b) and _near_identical(a, b):
         return 2
     if not shared_tool and not a.cwes.isdisjoint(b.cwes):
         return 1
