@@ -185,6 +185,11 @@ def _report_fingerprints(data: dict, error: Callable[[str], ConfigError]) -> set
             raise error('every finding must be an object with a string "fingerprint"')
         if item.get("fingerprint"):
             fps.add(item["fingerprint"])
+        # a merged finding stands for several reported ones: baseline every one of them
+        for source in item.get("sources") or ():
+            fingerprint = source.get("fingerprint") if isinstance(source, dict) else None
+            if isinstance(fingerprint, str) and fingerprint:
+                fps.add(fingerprint)
     return fps
 
 
