@@ -18,6 +18,8 @@ from prreview.change import filters, read
 from prreview.checks.sarif_import import import_sarif
 from prreview.config.settings import Settings
 from prreview.config.trust import PolicyTree, decide, inside_repository, read_named_file
+from prreview.context.cache import ContextCache
+from prreview.context.guidelines import Guidelines
 from prreview.context.symbols import changed_modules
 from prreview.evaluators import memo, model_half
 from prreview.evaluators.registry import resolve_evaluators
@@ -64,6 +66,25 @@ def read_change_set(settings: Settings, env: Mapping[str, str] | None = None) ->
         PolicyTree(decide(settings.model_dump(), environ)) as policy,
     ):
         return filter_change_set(changes, settings, reader, policy)
+
+
+def instruction_usage(
+    settings: Settings, changes: ChangeSet, env: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Guideline/instruction file -> the reviewable files it is sent with (plan, dry run)."""
+    environ = os.environ if env is None else env
+    with PolicyTree(decide(settings.model_dump(), environ)) as policy:
+        return _usage(changes, policy)
+
+
+def _usage(changes: ChangeSet, policy: PolicyTree) -> dict[str, list[str]]:
+    paths = [f.path for f in changes.reviewable_files if f.hunks and not f.is_binary]
+    return Guidelines(ContextCache(policy)).usage(paths)
+
+
+def usage_note(usage: Mapping[str, list[str]]) -> str:
+    parts = [f"{g} ({len(fs)} file{'' if len(fs) == 1 else 's'})" for g, fs in usage.items()]
+    return "instruction files: " + (", ".join(parts) if parts else "none")
 
 
 def summarize_change(
@@ -273,6 +294,8 @@ def review(
         findings, filtered, suppressed, notes = _postprocess(
             raw, settings, changes, read_line, policy
         )
+        if settings.dry_run and settings.model:
+            notes.append(usage_note(_usage(changes, policy)))
     findings = merge_findings(findings)
     carried = 0
     if (

@@ -48,7 +48,7 @@ _ITEM = re.compile(r"^\s+-\s*(.*)$|^-\s+(.*)$")
 
 
 class GuidelineLimits(Frozen):
-    max_files: int = Field(8, ge=0, description="Guideline/instruction files per changed file.")
+    max_files: int = Field(10, ge=0, description="Guideline/instruction files per changed file.")
     max_lines: int = Field(60, ge=1, description="Lines per file (relevant sections first).")
     max_tokens: int = Field(3000, ge=0, description="About this many tokens per changed file.")
 
