@@ -110,5 +110,11 @@ def load_settings(
     if trust.source == "none" and trust.config_file and config_path is None:
         warn(f"prreview: warning: {trust.reason}")
     file_values = _file_values(trust, config_path, warn, is_ci(env))
+    if (
+        isinstance(file_values.get("baseline"), str)
+        and not Path(file_values["baseline"]).is_absolute()
+    ):
+        # a committed config names the baseline relative to the repository root
+        file_values["baseline"] = str(trust.root / file_values["baseline"])
     ci = True if is_ci(env) else None
     return build_settings(file_values=file_values, env=env, flags={**given, "ci": ci})
