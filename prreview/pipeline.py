@@ -17,9 +17,9 @@ from prreview import checks
 from prreview.change import filters, read
 from prreview.checks.sarif_import import import_sarif
 from prreview.config.settings import Settings
-from prreview.config.trust import PolicyTree, decide, inside_repository, read_named_file
+from prreview.config.trust import AttrsFrom, PolicyTree, decide, read_named_file
 from prreview.context.cache import ContextCache
-from prreview.context.guidelines import Guidelines
+from prreview.context.guidelines import Guidelines, usage_note
 from prreview.context.symbols import changed_modules
 from prreview.evaluators import memo, model_half
 from prreview.evaluators.registry import resolve_evaluators
@@ -29,12 +29,7 @@ from prreview.review.combine import carry_forward, load_review
 from prreview.review.filtermode import filter_findings
 from prreview.review.merge import merge_findings, vote
 from prreview.review.summary import build_summary
-from prreview.review.suppress import (
-    apply_baseline,
-    inline_suppressions,
-    load_baseline,
-    parse_baseline,
-)
+from prreview.review.suppress import apply_baseline, inline_suppressions, parse_baseline
 from prreview.secrets.files import is_secret_file
 from prreview.secrets.redact import redact_review
 from prreview.version import __version__
@@ -80,11 +75,6 @@ def instruction_usage(
 def _usage(changes: ChangeSet, policy: PolicyTree) -> dict[str, list[str]]:
     paths = [f.path for f in changes.reviewable_files if f.hunks and not f.is_binary]
     return Guidelines(ContextCache(policy)).usage(paths)
-
-
-def usage_note(usage: Mapping[str, list[str]]) -> str:
-    parts = [f"{g} ({len(fs)} file{'' if len(fs) == 1 else 's'})" for g, fs in usage.items()]
-    return "instruction files: " + (", ".join(parts) if parts else "none")
 
 
 def summarize_change(
@@ -182,17 +172,11 @@ def _postprocess(
 
 
 def trusted_baseline(settings: Settings, policy: PolicyTree) -> tuple[set[str] | None, str]:
-    """The baseline's fingerprints, read from where policy comes from (config.trust).
-
-    A file outside the repository is read as is; one inside it from the trusted tree, so a
-    change that edits (or adds) the baseline cannot hide its own findings.
-    """
+    """The baseline's fingerprints, read from where policy comes from (config.trust)."""
     if settings.baseline is None:
         return None, ""
     path = Path(settings.baseline)
-    if inside_repository(policy.trust.root, path) is None:
-        return load_baseline(path), ""
-    text, note = read_named_file(policy, path, "baseline")
+    text, note = read_named_file(policy, path, "--baseline")
     return (None, note) if text is None else (parse_baseline(text, path), "")
 
 
@@ -205,21 +189,8 @@ def filter_change_set(
     trusted `policy` tree, so a change cannot mark its own code generated or vendored.
     """
 
-    reader = _AttrsFrom(head, policy) if policy is not None else head
+    reader = AttrsFrom(head, policy) if policy is not None else head
     return mark_secret_files(filters.apply_filters(changes, settings, reader))
-
-
-class _AttrsFrom:
-    """Contents from the change, attributes from the policy tree."""
-
-    def __init__(self, content: Any, policy: PolicyTree) -> None:
-        self.content, self.policy = content, policy
-
-    def read_bytes(self, path: str) -> bytes | None:
-        return self.content.read_bytes(path)  # type: ignore[no-any-return]
-
-    def attr(self, paths: Any, attr: str) -> dict[str, str]:
-        return self.policy.attr(paths, attr)
 
 
 def mark_secret_files(changes: ChangeSet) -> ChangeSet:
@@ -333,7 +304,8 @@ def _model_half(
 ) -> tuple[Any, dict[str, list[Symbol]]]:
     """The LLM evaluators, or their memoised outcome for an identical re-run."""
     specs = resolve_evaluators(settings, lambda path: policy.read_policy(path, "template"))
-    key = memo.run_key(settings, changes, specs)
+    # guidelines from the working tree are not covered by the key: no memo then
+    key = memo.run_key(settings, changes, specs) if policy.trust.source == "base" else None
     remembered = memo.load(settings, key)
     if remembered is not None:
         notify("prreview: identical to an earlier run: model outcome taken from the cache")

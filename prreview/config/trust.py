@@ -209,6 +209,19 @@ class PolicyTree:
         return real.relative_to(top).as_posix() if real.is_file() else None
 
 
+class AttrsFrom:
+    """For the file filters: contents from the change, `.gitattributes` from the policy tree."""
+
+    def __init__(self, content: Any, policy: PolicyTree) -> None:
+        self.content, self.policy = content, policy
+
+    def read_bytes(self, path: str) -> bytes | None:
+        return self.content.read_bytes(path)  # type: ignore[no-any-return]
+
+    def attr(self, paths: Sequence[str], attr: str) -> dict[str, str]:
+        return self.policy.attr(paths, attr)
+
+
 def _clean(path: str) -> str | None:
     """A repo-relative path without `.`/`..` tricks, or None."""
     if not path or "\0" in path or "\n" in path:

@@ -179,6 +179,12 @@ def find_guidelines(path: str, cache: ContextCache, limits: ContextLimits) -> li
     return Guidelines(cache, GuidelineLimits(max_lines=limits.max_guideline_lines)).for_path(path)
 
 
+def usage_note(usage: dict[str, list[str]]) -> str:
+    """`instruction files: REVIEW.md (3 files), ...` for the dry run."""
+    parts = [f"{g} ({len(fs)} file{'' if len(fs) == 1 else 's'})" for g, fs in usage.items()]
+    return "instruction files: " + (", ".join(parts) if parts else "none")
+
+
 # --------------------------------------------------------------------------- front matter
 
 
