@@ -53,6 +53,8 @@ def _explicit_config(path: Path, trust: Trust, warn: Callable[[str], None]) -> d
         return parse_config_text(read_outside_file(path, "--config"), name)
     with PolicyTree(trust) as policy:
         text = policy.read_policy(rel, "--config") if rel else None
+    if text is None and trust.source == "head":
+        raise ConfigError(f"--config: cannot read {path}: no such file in the working tree")
     if text is None:
         raise ConfigError(
             f"--config: {path} is inside the repository and not in {trust.where()}",

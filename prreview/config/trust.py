@@ -72,7 +72,7 @@ class Trust:
             return f"the base commit {(self.rev or '')[:12]}"
         if self.source == "head":
             return "the working tree"
-        return "nowhere in the repository"
+        return "any trusted tree"
 
 
 def decide(values: Mapping[str, Any], env: Mapping[str, str]) -> Trust:
