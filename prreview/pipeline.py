@@ -181,7 +181,7 @@ def trusted_baseline(settings: Settings, policy: PolicyTree) -> tuple[set[str] |
 
 
 def filter_change_set(
-    changes: ChangeSet, settings: Settings, head: Any, policy: PolicyTree | None = None
+    changes: ChangeSet, settings: Settings, head: Any, policy: PolicyTree
 ) -> ChangeSet:
     """Default and user filters, then secret files: every skipped file keeps its reason.
 
@@ -189,8 +189,7 @@ def filter_change_set(
     trusted `policy` tree, so a change cannot mark its own code generated or vendored.
     """
 
-    reader = AttrsFrom(head, policy) if policy is not None else head
-    return mark_secret_files(filters.apply_filters(changes, settings, reader))
+    return mark_secret_files(filters.apply_filters(changes, settings, AttrsFrom(head, policy)))
 
 
 def mark_secret_files(changes: ChangeSet) -> ChangeSet:

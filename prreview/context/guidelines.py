@@ -71,6 +71,7 @@ class Guidelines:
         self.limits = limits
         self._by_lower: dict[str, str] | None = None
         self._meta: dict[str, tuple[dict[str, Any], int]] = {}
+        self._lists: dict[tuple[str, str], list[str]] = {}
 
     # -- which files
 
@@ -133,9 +134,11 @@ class Guidelines:
         return self._by_lower.get(wanted.lower())
 
     def _listed(self, folder: str, suffix: str) -> list[str]:
-        return sorted(
-            f for f in self.cache.files() if f.startswith(folder) and f.lower().endswith(suffix)
-        )
+        if (folder, suffix) not in self._lists:
+            files = self.cache.files()
+            found = sorted(f for f in files if f.startswith(folder) and f.lower().endswith(suffix))
+            self._lists[(folder, suffix)] = found
+        return self._lists[(folder, suffix)]
 
     def _front_matter(self, path: str) -> tuple[dict[str, Any], int]:
         if path not in self._meta:
