@@ -209,3 +209,15 @@ def _parse_attrs(out: bytes) -> dict[str, str]:
         fields[i].decode("utf-8", "replace"): fields[i + 2].decode("utf-8", "replace")
         for i in range(0, len(fields) - 2, 3)
     }
+
+
+def tree_modes(repo: Path, rev: str) -> dict[str, str]:
+    """path -> mode (`100644`, `100755`, `120000` for a symlink) of every blob at tree-ish `rev`."""
+    out = run(repo, ["ls-tree", "-r", "-z", "--full-tree", rev]).stdout
+    modes: dict[str, str] = {}
+    for entry in out.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        parts = meta.split(b" ")
+        if len(parts) == 3 and parts[1] == b"blob":
+            modes[name.decode("utf-8", "surrogateescape")] = parts[0].decode("ascii")
+    return modes

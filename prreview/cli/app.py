@@ -150,7 +150,7 @@ def plan(
 ) -> None:
     """Show what would be reviewed: files, status, +/- counts, hunks and skip reasons."""
     from prreview.config.load import load_settings
-    from prreview.pipeline import read_change_set
+    from prreview.pipeline import instruction_usage, read_change_set
     from prreview.plan.view import render_plan_json, render_plan_text
 
     if format not in {"text", "json"}:
@@ -159,7 +159,9 @@ def plan(
     settings = load_settings(flags, os.environ, config_path=config, warn=err)
     changes = read_change_set(settings, os.environ)
     err(f"prreview: {changes.base_reason}")
-    out = render_plan_json(changes) if format == "json" else render_plan_text(changes)
+    usage = instruction_usage(settings, changes, os.environ)
+    render = render_plan_json if format == "json" else render_plan_text
+    out = render(changes, usage)
     sys.stdout.write(out if out.endswith("\n") else out + "\n")
 
 
