@@ -1,7 +1,7 @@
 """GitPython against prreview's own git layer, on the operations the git layer performs.
 
 Prints one table: the median of 5 rounds for reading every blob of a tree (persistent
-`git cat-file --batch` in both), listing the tree, and the import cost. Decides whether the
+`git cat-file --batch` in both, each file asked for by path), listing the tree, and the import cost. Decides whether the
 git layer moves to GitPython (docs/architecture.md records the numbers).
 
     pip install gitpython && python benchmarks/gitpython_compare.py [REPO]   # default: here
@@ -47,15 +47,15 @@ def main() -> None:
     ours = TreeReader(repo, "HEAD")
     paths = ours.ls_files()
     tree = gp.head.commit.tree
-    blobs = [b for b in tree.traverse() if b.type == "blob"]
 
     def read_ours() -> None:
         for p in paths:
             ours.read_bytes(p)
 
     def read_gitpython() -> None:
-        for b in blobs:
-            b.data_stream.read()
+        # by path, as the git layer is asked (`tree / path` resolves the path, then one read)
+        for p in paths:
+            (tree / p).data_stream.read()
 
     rows = [
         ("read every blob", _median(read_ours), _median(read_gitpython)),

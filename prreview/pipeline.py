@@ -24,8 +24,9 @@ from prreview.evaluators.registry import resolve_evaluators
 from prreview.evaluators.validate import normalise_path
 from prreview.llm.engine import ProgressEvent, prefetch
 from prreview.review import gate
-from prreview.review.combine import carry_forward, load_review
+from prreview.review.combine import carry_forward
 from prreview.review.filtermode import filter_findings
+from prreview.review.load import load_review
 from prreview.review.merge import merge_findings, vote
 from prreview.review.summary import build_summary
 from prreview.review.suppress import apply_baseline, inline_suppressions, load_baseline
@@ -198,7 +199,7 @@ def resolve_since(settings: Settings, notify: Observer) -> Settings:
     if path is None or not Path(path).is_file():
         notify("prreview: --since auto: no previous report; reviewing the whole change")
         return settings.model_copy(update={"since": None, "previous_report": None})
-    head = load_review(Path(path)).change.head_sha
+    head = load_review(Path(path), "--previous-report").change.head_sha
     if not head:
         notify("prreview: --since auto: the previous report names no head; full review")
         return settings.model_copy(update={"since": None, "previous_report": None})
@@ -247,7 +248,9 @@ def review(
         and changes.base_ref == settings.since
     ):
         kept, _dropped = carry_forward(
-            load_review(Path(settings.previous_report)), changes.files, findings
+            load_review(Path(settings.previous_report), "--previous-report"),
+            changes.files,
+            findings,
         )
         carried = len(kept)
         findings = merge_findings([*findings, *kept])

@@ -297,12 +297,13 @@ def merge(
     from prreview.config.settings import build_settings
     from prreview.output import check_writable, parse_outputs
     from prreview.review import gate
-    from prreview.review.combine import load_review, merge_reviews
+    from prreview.review.combine import merge_reviews
+    from prreview.review.load import load_review
 
     outputs = parse_outputs(list(output or []))
     check_writable(outputs)
     review = merge_reviews(
-        [load_review(p) for p in parts], fail_on=fail_on, min_confidence=min_confidence
+        [load_review(p, "merge") for p in parts], fail_on=fail_on, min_confidence=min_confidence
     )
     settings = build_settings(env={}, flags={"sarif_category": sarif_category})
     write_reports(review, settings, outputs, os.environ)

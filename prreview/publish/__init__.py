@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from prreview.errors import UsageError
 from prreview.models import Review
 from prreview.publish.common import PublishOptions, PublishResult
@@ -21,6 +19,7 @@ from prreview.publish.github import publish_github, target_from_env
 from prreview.publish.gitlab import publish_gitlab
 from prreview.publish.gitlab import target_from_env as gitlab_target
 from prreview.publish.http import RetryPolicy
+from prreview.review.load import load_review
 
 __all__ = [
     "PLATFORMS",
@@ -32,23 +31,6 @@ __all__ = [
 ]
 
 PLATFORMS = ("github", "gitlab")
-
-
-def load_review(report: Path) -> Review:
-    """Read a `--output json=PATH` report back into a Review (UsageError when it is not one)."""
-    try:
-        text = report.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--report: cannot read {report}: {exc.strerror}") from None
-    try:
-        return Review.model_validate_json(text)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise UsageError(
-            f"--report {report}: not a prreview JSON report ({where}: {first['msg']})",
-            hint="write it with `prreview run --output json=PATH` of the same prreview version",
-        ) from None
 
 
 def load_description(path: Path) -> str:

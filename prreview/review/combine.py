@@ -8,28 +8,12 @@ Sharding uses the CI's own matrix as the distributed engine: each job runs
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-
-from pydantic import ValidationError
 
 from prreview.errors import UsageError
 from prreview.models import FileChange, Finding, Review, Stats
 from prreview.review import gate
 from prreview.review.merge import merge_findings
 from prreview.review.summary import build_summary
-
-
-def load_review(path: Path) -> Review:
-
-    try:
-        return Review.model_validate_json(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read report {path}: {exc.strerror}") from None
-    except ValidationError as exc:
-        raise UsageError(
-            f"{path} is not a prreview JSON report: {exc.errors()[0]['msg']}",
-            hint="write reports with --output json=PATH",
-        ) from None
 
 
 def _sum_stats(parts: Sequence[Stats]) -> Stats:
