@@ -16,6 +16,7 @@ from typing import Any
 from prreview import checks
 from prreview.change import filters, git, read
 from prreview.checks.sarif_import import import_sarif
+from prreview.config import locations
 from prreview.config.load import choose_config_source
 from prreview.config.settings import Settings
 from prreview.context.symbols import changed_modules
@@ -24,7 +25,7 @@ from prreview.evaluators.registry import resolve_evaluators
 from prreview.evaluators.validate import normalise_path
 from prreview.llm.engine import ProgressEvent, prefetch
 from prreview.review import gate
-from prreview.review.combine import carry_forward
+from prreview.review.combine import carry_forward, resolve_since
 from prreview.review.filtermode import filter_findings
 from prreview.review.load import load_review
 from prreview.review.merge import merge_findings, vote
@@ -190,23 +191,6 @@ def _trusted_reader(
     return read
 
 
-def resolve_since(settings: Settings, notify: Observer) -> Settings:
-    """`--since auto`: the head of --previous-report (the last reviewed head), else full review."""
-    if settings.since != "auto":
-        return settings
-
-    path = settings.previous_report
-    if path is None or not Path(path).is_file():
-        notify("prreview: --since auto: no previous report; reviewing the whole change")
-        return settings.model_copy(update={"since": None, "previous_report": None})
-    head = load_review(Path(path), "--previous-report").change.head_sha
-    if not head:
-        notify("prreview: --since auto: the previous report names no head; full review")
-        return settings.model_copy(update={"since": None, "previous_report": None})
-    notify(f"prreview: --since auto: last reviewed head {head[:12]} (from {path})")
-    return settings.model_copy(update={"since": head})
-
-
 def review(
     settings: Settings,
     *,
@@ -219,11 +203,12 @@ def review(
     started = time.monotonic()
     environ = os.environ if env is None else env
     notify = observer or (lambda _m: None)
-    settings = resolve_since(settings, notify)
+    settings = resolve_since(settings, notify, environ)
     if settings.model and not settings.dry_run and model_half.cache_is_cold(settings):
         prefetch()
     changes = read.read_changes(settings, environ)
     notify(f"prreview: {changes.base_reason}")
+    locations.guard(changes, settings.cache_dir, settings.previous_report)
     with read.reader_for(changes) as head, read.reader_for(changes, "old") as base:
         changes = filter_change_set(changes, settings, head)
         read_line = line_reader(head)

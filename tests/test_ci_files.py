@@ -356,7 +356,9 @@ def test_gitlab_merge_request_job():
     assert "prreview publish gitlab" in script
     assert job["artifacts"]["when"] == "always"
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
-    assert any(".prreview-cache/" in c["paths"] for c in job["cache"])
+    (cache,) = job["cache"]
+    assert cache["paths"] == [".prreview-cache/"] and "fallback_keys" not in cache
+    assert "$CI_MERGE_REQUEST_IID" in cache["key"]
 
 
 def test_gitlab_default_branch_baseline_job():
@@ -364,7 +366,7 @@ def test_gitlab_default_branch_baseline_job():
     assert {"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"} in job["rules"]
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
     assert "--fail-on none" in "\n".join(job["script"])
-    assert any(".prreview-cache/" in c["paths"] for c in job["cache"])
+    assert "cache" not in job  # no model runs there; nothing for merge requests to restore
 
 
 def test_pre_commit_hooks():

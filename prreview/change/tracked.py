@@ -63,6 +63,8 @@ def tracked_conflicts(
     specs = ["--", *_prefixes(rel)] if rel != "." else ["--"]
     found = set(_listed(root, ["ls-files", "-z", "--full-name", *specs]))
     for rev in revisions:
-        found.update(_listed(root, ["ls-tree", "-r", "-z", "--name-only", "--full-tree", rev, *specs]))
+        found.update(
+            _listed(root, ["ls-tree", "-r", "-z", "--name-only", "--full-tree", rev, *specs])
+        )
     found.update(extra_paths)
     return sorted(p for p in found if _conflict(p, rel))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from prreview.change.git import repo_root
@@ -79,43 +79,49 @@ def default_cache_dir(repo: Path, env: Mapping[str, str] | None = None) -> Path:
     return _gitlab_cache(repo, e) or base_dir(e) / "cache"
 
 
-def _refuse(changes: ChangeSet, location: Path, what: str, flag: str) -> None:
-    root = Path(changes.repo_root)
+def _refuse(
+    root: Path,
+    location: Path,
+    what: str,
+    flag: str,
+    revisions: Sequence[str] = ("HEAD",),
+    diff: Sequence[str] = (),
+) -> None:
     rel = inside(root, location)
     if rel is None:
         return
-    revisions = [sha for sha in (changes.head_sha, changes.base_sha) if sha]
-    diff = [p for f in changes.files for p in (f.path, f.old_path) if p]
     conflicts = tracked_conflicts(root, rel, revisions, diff)
     if conflicts:
+        more = " and more" if len(conflicts) > 1 else ""
         raise UsageError(
             f"{what} {location} is inside the repository's tracked tree or the diff "
-            f"({conflicts[0]}{' and more' if len(conflicts) > 1 else ''}): the change under "
-            "review could have written it",
+            f"({conflicts[0]}{more}): the change under review could have written it",
             hint=f"pass {flag} a path outside the checkout (default: {base_dir()})",
         )
 
 
-def guard(
-    changes: ChangeSet, cache_dir: Path | None, previous_report: Path | None
-) -> None:
-    """Exit 2 when the cache directory or the previous report is something the change controls."""
+def guard_state(root: Path, previous_report: Path) -> None:
+    """Exit 2 when the previous report is tracked at HEAD or in the index."""
+    _refuse(root, previous_report, "the previous report", "--previous-report")
+
+
+def guard(changes: ChangeSet, cache_dir: Path | None, previous_report: Path | None) -> None:
+    """Exit 2 when the cache directory or the previous report is something the change controls:
+    tracked (index, head or base tree) or in the diff."""
+    root = Path(changes.repo_root)
+    revisions = [sha for sha in (changes.head_sha, changes.base_sha) if sha]
+    diff = [p for f in changes.files for p in (f.path, f.old_path) if p]
     if cache_dir is not None:
-        _refuse(changes, Path(cache_dir), "the cache directory", "--cache-dir")
+        _refuse(root, Path(cache_dir), "the cache directory", "--cache-dir", revisions, diff)
     if previous_report is not None:
-        _refuse(changes, Path(previous_report), "the previous report", "--previous-report")
+        where = (root, Path(previous_report), "the previous report", "--previous-report")
+        _refuse(*where, revisions, diff)
 
 
 def trusted_state(root: Path, report: Path, env: Mapping[str, str] | None = None) -> str | None:
-    """Why `report` cannot be trusted for `--since auto`, or None when it can.
-
-    Trusted: a file outside the checkout (the default state directory is), or inside it only
-    under the default state directory when that is in the project (never tracked: `guard`).
-    """
-    rel = inside(root, report)
-    if rel is None:
-        return None
-    state = inside(root, default_state_dir(env))
-    if state is not None and (rel == state or rel.startswith(state + "/")):
+    """Why `report` cannot be trusted for `--since auto`, or None when it can: only a file
+    outside the checkout (the default state directory is) is one the change cannot write."""
+    del env
+    if inside(root, report) is None:
         return None
     return f"{report} is inside the checkout, where the change under review can write"
