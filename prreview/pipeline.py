@@ -203,7 +203,7 @@ def review(
     started = time.monotonic()
     environ = os.environ if env is None else env
     notify = observer or (lambda _m: None)
-    settings = resolve_since(settings, notify, environ)
+    settings = resolve_since(settings, notify)
     if settings.model and not settings.dry_run and model_half.cache_is_cold(settings):
         prefetch()
     changes = read.read_changes(settings, environ)

@@ -118,10 +118,9 @@ def guard(changes: ChangeSet, cache_dir: Path | None, previous_report: Path | No
         _refuse(*where, revisions, diff)
 
 
-def trusted_state(root: Path, report: Path, env: Mapping[str, str] | None = None) -> str | None:
+def trusted_state(root: Path, report: Path) -> str | None:
     """Why `report` cannot be trusted for `--since auto`, or None when it can: only a file
     outside the checkout (the default state directory is) is one the change cannot write."""
-    del env
     if inside(root, report) is None:
         return None
     return f"{report} is inside the checkout, where the change under review can write"

@@ -7,7 +7,7 @@ Sharding uses the CI's own matrix as the distributed engine: each job runs
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from prreview.change.git import is_ancestor, repo_root, rev_parse
@@ -134,9 +134,7 @@ def _full(settings: Settings, notify: Callable[[str], None], why: str) -> Settin
     return settings.model_copy(update={"since": None, "previous_report": None})
 
 
-def resolve_since(
-    settings: Settings, notify: Callable[[str], None], env: Mapping[str, str] | None = None
-) -> Settings:
+def resolve_since(settings: Settings, notify: Callable[[str], None]) -> Settings:
     """`--since auto`: the head of --previous-report (the last reviewed head), else full review.
 
     The previous report is trusted only when it lies outside the checkout (a file the change
@@ -150,7 +148,7 @@ def resolve_since(
         return _full(settings, notify, "no previous report")
     root = repo_root(Path(settings.repo))
     guard_state(root, Path(path))
-    why = trusted_state(root, Path(path), env)
+    why = trusted_state(root, Path(path))
     if why:
         return _full(settings, notify, f"not trusting the previous report ({why})")
     head = load_review(Path(path), "--previous-report").change.head_sha
