@@ -202,6 +202,18 @@ class Rule(Frozen):
     evaluator: str = "builtin"
 
 
+class SourceRef(Frozen):
+    """One reported finding that a merged finding stands for (docs/evaluators.md, Merging)."""
+
+    evaluator: str
+    """The tool or evaluator that reported it: `builtin`, `ruff`, `bandit`, `security`, ..."""
+    rule_id: str
+    severity: Severity
+    start_line: int | None = None
+    end_line: int | None = None
+    fingerprint: str = ""
+
+
 class Finding(Frozen):
     rule_id: str
     evaluator: str
@@ -223,6 +235,8 @@ class Finding(Frozen):
     tags: tuple[str, ...] = ()
     source: FindingSource = "builtin"
     fingerprint: str = ""
+    sources: tuple[SourceRef, ...] = ()
+    """Empty unless merged; then every finding merged into this one, itself included."""
 
     @property
     def rank(self) -> tuple[int, float]:
@@ -300,6 +314,8 @@ class Stats(Frozen):
     """Findings suppressed by inline comments or the baseline."""
     filtered: int = 0
     """Findings outside the change, removed by --filter-mode."""
+    merged: int = 0
+    """Findings merged into another one (each is listed in that finding's `sources`)."""
 
     @property
     def coverage(self) -> float:

@@ -28,7 +28,7 @@ from prreview.review import gate
 from prreview.review.combine import carry_forward, resolve_since
 from prreview.review.filtermode import filter_findings
 from prreview.review.load import load_review
-from prreview.review.merge import merge_findings, vote
+from prreview.review.merge import merge_findings, merged_count, vote
 from prreview.review.summary import build_summary
 from prreview.review.suppress import apply_baseline, inline_suppressions, load_baseline
 from prreview.secrets.files import is_secret_file
@@ -108,7 +108,12 @@ def _import_findings(
     findings: list[Finding] = []
     rules: list[Rule] = []
     for path in settings.import_sarif:
-        f, r = import_sarif(path, repo_root=Path(changes.repo_root), read_line=read_line)
+        f, r = import_sarif(
+            path,
+            repo_root=Path(changes.repo_root),
+            read_line=read_line,
+            severity_map=settings.severity_map,
+        )
         findings.extend(f)
         rules.extend(r)
     return findings, rules
@@ -353,6 +358,7 @@ def assemble(
         findings_dropped=(llm.dropped + llm.ignored_keys) if llm else 0,
         suppressed=suppressed,
         filtered=filtered,
+        merged=merged_count(findings),
     )
     decision = gate.decide(
         findings, fail_on=settings.fail_on, min_confidence=settings.min_confidence

@@ -2,10 +2,10 @@
 
 Imported text is untrusted: it is kept as data here and escaped by the reports.
 
-Mapping: level error -> high, warning -> medium, note -> low, none -> info; a rule's or
-result's `security-severity` (GitHub's 0-10 score) can raise that (>= 9 critical, >= 7 high,
->= 4 medium, > 0 low). Rule ids are prefixed with the tool name (`ruff/F401`); paths are made
-repo-relative with '/'. Results of kind pass/notApplicable and suppressed results are skipped.
+Severities come from a table per tool, then the result's or rule's `security-severity`, then
+the SARIF level (sarif_severity.py). Rule ids are prefixed with the tool name (`ruff/F401`);
+paths are made repo-relative with '/'. Results of kind pass/notApplicable and suppressed
+results are skipped. ruff's flake8-bandit rules (S...) are security findings.
 """
 
 from __future__ import annotations
@@ -20,22 +20,17 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from prreview.errors import ConfigError
-from prreview.models import (
-    SEVERITY_RANK,
-    Finding,
-    Rule,
-    Severity,
-    fingerprint,
+from prreview.models import Finding, Rule, Severity, fingerprint
+
+from .sarif_severity import (
+    DEFAULT_SEVERITY_MAP,
+    SeverityTable,
+    check_table,
+    resolve,
+    tables_for,
 )
 
 ReadLine = Callable[[str, int], "str | None"]
-
-LEVEL_SEVERITY: dict[str, Severity] = {
-    "error": "high",
-    "warning": "medium",
-    "note": "low",
-    "none": "info",
-}
 PRECISION_CONFIDENCE = {"very-high": 0.95, "high": 0.85, "medium": 0.7, "low": 0.5}
 DEFAULT_CONFIDENCE = 0.8
 _ANCHOR_LINES = 20
@@ -53,15 +48,18 @@ def import_sarif(
     *,
     repo_root: str | Path | None = None,
     read_line: ReadLine | None = None,
+    severity_map: SeverityTable | None = None,
 ) -> tuple[list[Finding], list[Rule]]:
-    """Read one SARIF file. `read_line(path, n)` gives line n of a file for the fingerprint."""
+    """Read one SARIF file. `read_line(path, n)` gives line n of a file for the fingerprint;
+    `severity_map` is the setting of the same name (tool -> rule pattern -> severity)."""
+    check_table(severity_map or {})
     log = _load(path)
     findings: list[Finding] = []
     rules: dict[str, Rule] = {}
     for run in log["runs"]:
         if not isinstance(run, dict):
             continue
-        ctx = _RunContext(run, repo_root)
+        ctx = _RunContext(run, repo_root, severity_map or {})
         for result in _list(run.get("results")):
             if not isinstance(result, dict) or _skipped(result):
                 continue
@@ -120,11 +118,14 @@ def _skipped(result: dict[str, Any]) -> bool:
 class _RunContext:
     """What one run's results refer to: the tool, its rules, artifacts and base URIs."""
 
-    def __init__(self, run: dict[str, Any], repo_root: str | Path | None) -> None:
+    def __init__(
+        self, run: dict[str, Any], repo_root: str | Path | None, severity_map: SeverityTable
+    ) -> None:
         tool = _dict(run.get("tool"))
         driver = _dict(tool.get("driver"))
         name = str(driver.get("name") or "sarif")
         self.tool = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-") or "sarif"
+        self.severity_tables = tables_for(self.tool, severity_map, DEFAULT_SEVERITY_MAP)
         self.driver_rules = [_dict(r) for r in _list(driver.get("rules"))]
         self.extension_rules = [
             [_dict(r) for r in _list(_dict(ext).get("rules"))]
@@ -225,8 +226,8 @@ def _convert(
 ) -> tuple[Finding, Rule]:
     descriptor = ctx.descriptor(result)
     raw_id = str(result.get("ruleId") or descriptor.get("id") or "unknown")
-    rule = _rule(f"{ctx.tool}/{raw_id}", raw_id, descriptor, ctx.tool)
-    severity = _severity(result, descriptor)
+    rule = _rule(f"{ctx.tool}/{raw_id}", raw_id, descriptor, ctx)
+    severity = _severity(result, descriptor, raw_id, ctx)
     message = _message(result, descriptor) or rule.short_description
     location = _dict((_list(result.get("locations")) or [{}])[0])
     physical = _dict(location.get("physicalLocation"))
@@ -254,9 +255,12 @@ def _convert(
     return finding, rule
 
 
-def _rule(rule_id: str, raw_id: str, descriptor: dict[str, Any], tool: str) -> Rule:
+def _rule(rule_id: str, raw_id: str, descriptor: dict[str, Any], ctx: _RunContext) -> Rule:
     props = _dict(descriptor.get("properties"))
-    tags = tuple(sorted({t for t in _list(props.get("tags")) if isinstance(t, str)}))
+    tag_set = {t for t in _list(props.get("tags")) if isinstance(t, str)}
+    if "bandit" in str(props.get("kind", "")).lower():
+        tag_set.add("security")  # ruff's flake8-bandit rules carry no tags
+    tags = tuple(sorted(tag_set))
     score = _security_score(props)
     category = "security" if score is not None or "security" in tags else _category(tags)
     level = str(_dict(descriptor.get("defaultConfiguration")).get("level", "warning"))
@@ -269,12 +273,12 @@ def _rule(rule_id: str, raw_id: str, descriptor: dict[str, Any], tool: str) -> R
         full_description=_text(descriptor.get("fullDescription")),
         help_text=_dict(descriptor.get("help")).get("text") or "",
         help_markdown=_dict(descriptor.get("help")).get("markdown") or "",
-        severity=_raise(LEVEL_SEVERITY.get(level, "medium"), score),
+        severity=resolve(ctx.severity_tables, raw_id, level, score),
         category=category,
         tags=tags,
         precision=precision if precision in PRECISION_CONFIDENCE else "medium",
         security_severity=score,
-        evaluator=tool,
+        evaluator=ctx.tool,
     )
 
 
@@ -294,30 +298,16 @@ def _security_score(props: Mapping[str, Any]) -> float | None:
     return score if 0.0 < score <= 10.0 else None
 
 
-def _raise(severity: Severity, score: float | None) -> Severity:
-    if score is None:
-        return severity
-    scored: Severity = (
-        "critical"
-        if score >= 9.0
-        else "high"
-        if score >= 7.0
-        else "medium"
-        if score >= 4.0
-        else "low"
-    )
-    return scored if SEVERITY_RANK[scored] > SEVERITY_RANK[severity] else severity
-
-
-def _severity(result: dict[str, Any], descriptor: dict[str, Any]) -> Severity:
+def _severity(
+    result: dict[str, Any], descriptor: dict[str, Any], raw_id: str, ctx: _RunContext
+) -> Severity:
     level = result.get("level")
-    if level not in LEVEL_SEVERITY:
+    if not isinstance(level, str):
         level = _dict(descriptor.get("defaultConfiguration")).get("level", "warning")
-    severity = LEVEL_SEVERITY.get(str(level), "medium")
     score = _security_score(_dict(result.get("properties")))
     if score is None:
         score = _security_score(_dict(descriptor.get("properties")))
-    return _raise(severity, score)
+    return resolve(ctx.severity_tables, raw_id, str(level), score)
 
 
 def _message(result: dict[str, Any], descriptor: dict[str, Any]) -> str:

@@ -96,6 +96,10 @@ class Settings(Frozen):
         default="added", description="Which findings are kept: added, diff_context, file, nofilter."
     )
     import_sarif: tuple[Path, ...] = Field(default=(), description="SARIF files from other tools.")
+    severity_map: dict[str, dict[str, Severity]] = Field(
+        default_factory=dict,
+        description="Imported severities per tool: rule glob or `level:LEVEL` -> severity.",
+    )
     baseline: Path | None = Field(default=None, description="Baseline file of known fingerprints.")
     outputs: tuple[str, ...] = Field(
         default=(), description="FORMAT=PATH pairs; '-' is stdout. Default: markdown to stdout."
@@ -201,7 +205,7 @@ def _describe(ann: Any) -> str:
 def _error_location(loc: tuple[Any, ...]) -> str:
     """`fail_on`, not pydantic's `fail_on.literal['critical',...]` union-branch tags."""
     parts = [str(loc[0])] if loc else ["?"]
-    if parts[0] in {"evaluators", "instructions"}:
+    if parts[0] in {"evaluators", "instructions", "severity_map"}:
         parts.extend(str(p) for p in loc[1:] if "[" not in str(p))
     return ".".join(parts)
 

@@ -8,6 +8,11 @@ without "/" would be taken as a run id with an empty category).
 GitHub's upload limits are enforced here: at most 25,000 results and 25,000 rules per run and
 20 tags per rule; when results are dropped (lowest severity, then lowest confidence first) the
 run's `properties` and an invocation notification say how many.
+
+`security-severity` follows each finding's own severity: every security result carries it in
+its `properties`, and a rule's value is that of its worst result in the run (the rule's own
+score when it falls in the same band), so one medium finding of a rule declared at 9.5 shows
+as medium, not critical. Rules without results keep their own score.
 """
 
 from __future__ import annotations
@@ -65,12 +70,14 @@ def build(review: Review, *, category: str = "prreview", max_results: int = MAX_
     dropped = len(ranked) - len(kept)
     rules = _rules(review.rules, kept)
     index = {rule.id: i for i, rule in enumerate(rules)}
+    by_id = {rule.id: rule for rule in rules}
+    scores = {id(f): finding_score(f, by_id.get(f.rule_id)) for f in kept}
     run: dict[str, Any] = {
-        "tool": {"driver": _driver(review, rules)},
+        "tool": {"driver": _driver(review, rules, _rule_scores(kept, scores))},
         "invocations": [_invocation(review, dropped, max_results)],
         "originalUriBaseIds": {SRCROOT: {"description": {"text": "The repository root."}}},
         "columnKind": "unicodeCodePoints",
-        "results": _results(kept, index),
+        "results": _results(kept, index, scores),
         "properties": _run_properties(review, dropped, max_results),
     }
     if category.strip("/"):
@@ -78,13 +85,45 @@ def build(review: Review, *, category: str = "prreview", max_results: int = MAX_
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def _driver(review: Review, rules: Sequence[Rule]) -> dict[str, Any]:
+def _band(score: float) -> str:
+    """GitHub's reading of a security-severity score."""
+    if score >= 9.0:
+        return "critical"
+    if score >= 7.0:
+        return "high"
+    if score >= 4.0:
+        return "medium"
+    return "low"
+
+
+def finding_score(f: Finding, rule: Rule | None) -> float | None:
+    """The security-severity of one result, from the finding's own severity (None: not a
+    security finding, or info). The rule's own score is kept when it is in the same band."""
+    own = rule.security_severity if rule is not None else None
+    security = f.category == "security" or "security" in f.tags or own is not None
+    if not security or f.severity not in SECURITY_SCORES:
+        return None
+    if own is not None and 0 < own <= 10 and _band(own) == f.severity:
+        return own
+    return SECURITY_SCORES[f.severity]
+
+
+def _rule_scores(findings: Sequence[Finding], scores: dict[int, float | None]) -> dict[str, float]:
+    worst: dict[str, float] = {}
+    for f in findings:
+        score = scores[id(f)]
+        if score is not None:
+            worst[f.rule_id] = max(worst.get(f.rule_id, 0.0), score)
+    return worst
+
+
+def _driver(review: Review, rules: Sequence[Rule], scores: dict[str, float]) -> dict[str, Any]:
     driver: dict[str, Any] = {"name": "prreview", "informationUri": INFORMATION_URI}
     if review.tool_version:
         driver["version"] = review.tool_version
         if _SEMVER.match(review.tool_version):
             driver["semanticVersion"] = review.tool_version
-    driver["rules"] = [_descriptor(rule) for rule in rules]
+    driver["rules"] = [_descriptor(rule, scores.get(rule.id)) for rule in rules]
     return driver
 
 
@@ -124,7 +163,7 @@ def _synthesise(rule_id: str, findings: Sequence[Finding]) -> Rule:
     )
 
 
-def _descriptor(rule: Rule) -> dict[str, Any]:
+def _descriptor(rule: Rule, score: float | None = None) -> dict[str, Any]:
     short = escape.truncate(_one_line(rule.short_description or rule.name or rule.id), _TEXT_LIMIT)
     full = escape.truncate(_one_line(rule.full_description) or short, _TEXT_LIMIT)
     help_text = rule.help_text or rule.full_description or short
@@ -136,8 +175,9 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
         "precision": rule.precision,
         "problem.severity": PROBLEM_SEVERITY[rule.severity],
     }
-    if rule.security_severity is not None and rule.security_severity > 0:
-        properties["security-severity"] = f"{min(rule.security_severity, 10.0):.1f}"
+    score = rule.security_severity if score is None else score
+    if score is not None and score > 0:
+        properties["security-severity"] = f"{min(score, 10.0):.1f}"
         tags = ["security", *[t for t in tags if t != "security"]]
     properties["tags"] = tags[:MAX_TAGS]
     return {
@@ -155,7 +195,9 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _results(findings: Sequence[Finding], index: dict[str, int]) -> list[dict[str, Any]]:
+def _results(
+    findings: Sequence[Finding], index: dict[str, int], scores: dict[int, float | None]
+) -> list[dict[str, Any]]:
     occurrences: dict[str, int] = {}
     results = []
     for f in findings:
@@ -185,6 +227,9 @@ def _results(findings: Sequence[Finding], index: dict[str, int]) -> list[dict[st
             "evaluators": sorted(set(f.evaluators) | {f.evaluator}),
             "tags": sorted(set(f.tags)),
         }
+        score = scores[id(f)]
+        if score is not None:
+            result["properties"]["security-severity"] = f"{min(score, 10.0):.1f}"
         results.append(result)
     return results
 

@@ -17,7 +17,7 @@ from prreview.errors import UsageError
 from prreview.models import FileChange, Finding, Review, Stats
 from prreview.review import gate
 from prreview.review.load import load_review
-from prreview.review.merge import merge_findings
+from prreview.review.merge import merge_findings, merged_count
 from prreview.review.summary import build_summary
 
 
@@ -71,7 +71,9 @@ def merge_reviews(
             "findings": tuple(findings),
             "rules": tuple(sorted(rules.values(), key=lambda x: x.id)),
             "skipped": skipped,
-            "stats": _sum_stats([r.stats for r in reviews]),
+            "stats": _sum_stats([r.stats for r in reviews]).model_copy(
+                update={"merged": merged_count(findings)}
+            ),
             "summary": build_summary(first.change, findings, skipped, overview),
             "gate": decision,
             "complete": not incomplete,

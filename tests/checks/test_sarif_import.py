@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from prreview.checks.sarif_import import import_sarif
+from prreview.config.settings import parse_config_text
 from prreview.errors import ConfigError
 from prreview.models import ChangeSet, DiffLine, FileChange, Finding, Hunk, Review
 from prreview.report import sarif
@@ -57,7 +58,7 @@ def test_real_ruff_output_imports_with_repo_relative_paths(tmp_path: Path) -> No
         10,
     )
     assert unused.source == "imported" and unused.evaluator == "ruff"
-    assert unused.severity == "high"  # ruff reports every rule at level "error"
+    assert unused.severity == "low"  # ruff says "error" for every rule; its table says low
     assert unused.title == "`os` imported but unused"
     assert {r.id for r in rules} == {"ruff/F401", "ruff/F841"}
     # The fingerprint follows the flagged text, not the line number.
@@ -87,7 +88,8 @@ def test_eslint_absolute_uris_artifact_indexes_and_suppressions() -> None:
         ("eslint/no-unused-vars", "web/app.js", 3),
         ("eslint/no-eval", "web/app.js", 9),
     ]
-    assert [f.severity for f in findings] == ["high", "medium"]
+    # eslint's own levels are the project's choice: error medium; no-eval is high whatever
+    assert [f.severity for f in findings] == ["medium", "high"]
     assert [r.id for r in rules] == ["eslint/no-eval", "eslint/no-unused-vars"]
 
 
@@ -203,3 +205,91 @@ def test_filter_modes(mode: str, kept: set[str]) -> None:
     result, dropped = filter_findings(list(CASES.values()), _change(), mode)  # type: ignore[arg-type]
     assert {name for name, f in CASES.items() if any(f is r for r in result)} == kept
     assert dropped == len(CASES) - len(kept)
+
+
+# --------------------------------------------------------------------------- severity table
+
+
+def _log(tool: str, rule: dict, result: dict) -> dict:
+    return {
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": tool, "rules": [rule]}}, "results": [result]}],
+    }
+
+
+def _write(tmp_path: Path, log: dict) -> Path:
+    path = tmp_path / "in.sarif"
+    path.write_text(json.dumps(log), encoding="utf-8")
+    return path
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not on PATH")
+def test_severity_map_overrides_the_defaults_most_specific_pattern_first(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "m.py").write_text("import os\n\n\ndef f():\n    x = 1\n", encoding="utf-8")
+    sarif_path = _ruff(repo)
+    table = {"ruff": {"F*": "medium", "F401": "info"}}
+    findings, rules = import_sarif(sarif_path, repo_root=repo, severity_map=table)
+    assert {f.rule_id: f.severity for f in findings} == {"ruff/F401": "info", "ruff/F841": "medium"}
+    assert {r.id: r.severity for r in rules} == {"ruff/F401": "info", "ruff/F841": "medium"}
+    default, _ = import_sarif(sarif_path, repo_root=repo)
+    assert {f.severity for f in default} == {"low"}
+
+
+def test_level_keys_and_tool_variants(tmp_path: Path) -> None:
+    findings, _ = import_sarif(
+        FIXTURES / "eslint.sarif",
+        repo_root="/home/runner/work/repo/repo",
+        severity_map={"eslint": {"level:error": "high"}},
+    )
+    assert [f.severity for f in findings] == ["high", "high"]
+    # "semgrep" names the "Semgrep OSS" driver too; "*" applies to every tool
+    findings, _ = import_sarif(
+        FIXTURES / "semgrep.sarif", severity_map={"semgrep": {"python.lang.security.*": "critical"}}
+    )
+    assert findings[0].severity == "critical"
+    findings, _ = import_sarif(FIXTURES / "semgrep.sarif", severity_map={"*": {"*": "info"}})
+    assert findings[0].severity == "info"
+
+
+def test_security_severity_decides_over_the_level(tmp_path: Path) -> None:
+    rule = {
+        "id": "py/weak",
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["security"], "security-severity": "2.0"},
+    }
+    result = {"ruleId": "py/weak", "message": {"text": "weak"}}
+    [low], _ = import_sarif(_write(tmp_path, _log("CodeQL", rule, result)))
+    assert low.severity == "low"  # level error alone would be high
+    result = {**result, "properties": {"security-severity": "9.0"}}
+    [critical], _ = import_sarif(_write(tmp_path, _log("CodeQL", rule, result)))
+    assert critical.severity == "critical"  # the result's own score wins over the rule's
+    plain = {"id": "py/x", "defaultConfiguration": {"level": "note"}}
+    [note], _ = import_sarif(_write(tmp_path, _log("CodeQL", plain, {"ruleId": "py/x"})))
+    assert note.severity == "low"
+
+
+def test_bandit_sarif_keeps_its_levels_and_cwe_tags() -> None:
+    findings, rules = import_sarif(FIXTURES / "bandit.sarif")
+    by_rule = {f.rule_id: f for f in findings}
+    assert by_rule["bandit/B602"].severity == "high"
+    assert by_rule["bandit/B404"].severity == "low"
+    assert by_rule["bandit/B602"].category == "security"
+    assert "external/cwe/cwe-78" in by_rule["bandit/B602"].tags
+    assert (by_rule["bandit/B602"].path, by_rule["bandit/B602"].start_line) == ("app/run.py", 6)
+    assert {r.id for r in rules} == {"bandit/B404", "bandit/B602"}
+
+
+def test_unknown_level_key_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        import_sarif(FIXTURES / "semgrep.sarif", severity_map={"ruff": {"level:warn": "low"}})
+    assert "severity_map.ruff" in str(info.value) and "level:warn" in str(info.value)
+
+
+def test_severity_map_in_a_config_file_is_validated() -> None:
+    good = parse_config_text('[severity_map.ruff]\n"F401" = "info"\n', ".prreview.toml")
+    assert good == {"severity_map": {"ruff": {"F401": "info"}}}
+    with pytest.raises(ConfigError) as info:
+        parse_config_text('[severity_map.ruff]\n"F401" = "urgent"\n', ".prreview.toml")
+    assert "severity_map.ruff.F401" in str(info.value)
