@@ -16,6 +16,7 @@ from typing import Any
 from prreview import checks
 from prreview.change import filters, read
 from prreview.checks.sarif_import import import_sarif
+from prreview.config import locations
 from prreview.config.settings import Settings
 from prreview.config.trust import AttrsFrom, PolicyTree, decide, read_named_file
 from prreview.context.cache import ContextCache
@@ -25,7 +26,7 @@ from prreview.evaluators import memo, model_half
 from prreview.evaluators.registry import resolve_evaluators
 from prreview.llm.engine import ProgressEvent, prefetch
 from prreview.review import gate
-from prreview.review.combine import carry_forward
+from prreview.review.combine import carry_forward, resolve_since
 from prreview.review.filtermode import filter_findings
 from prreview.review.load import load_review
 from prreview.review.merge import merge_findings, merged_count, vote
@@ -211,21 +212,6 @@ def mark_secret_files(changes: ChangeSet) -> ChangeSet:
     return changes.model_copy(update={"files": files})
 
 
-def resolve_since(settings: Settings, notify: Observer) -> Settings:
-    """`--since auto`: the head of --previous-report (the last reviewed head), else full review."""
-    if settings.since != "auto":
-        return settings
-
-    path = settings.previous_report
-    if path is None or not Path(path).is_file():
-        notify("prreview: --since auto: no previous report; reviewing the whole change")
-        return settings.model_copy(update={"since": None, "previous_report": None})
-    head = load_review(Path(path), "--previous-report").change.head_sha
-    if not head:
-        notify("prreview: --since auto: the previous report names no head; full review")
-        return settings.model_copy(update={"since": None, "previous_report": None})
-    notify(f"prreview: --since auto: last reviewed head {head[:12]} (from {path})")
-    return settings.model_copy(update={"since": head})
 
 
 def review(
@@ -245,6 +231,7 @@ def review(
         prefetch()
     changes = read.read_changes(settings, environ)
     notify(f"prreview: {changes.base_reason}")
+    locations.guard(changes, settings.cache_dir, settings.previous_report)
     trust = decide(settings.model_dump(), environ)
     if settings.verbose:
         notify(f"prreview: policy from {trust.where()} ({trust.reason})")

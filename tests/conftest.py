@@ -118,6 +118,15 @@ class GitRepo:
         return self.git("rev-parse", "HEAD").strip()
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Each test gets its own default cache and state directory (prreview keeps them outside
+    the checkout, under $XDG_CACHE_HOME), so no model answer leaks from one test to another."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    for name in ("RUNNER_TEMP", "CI_PROJECT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def git_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., GitRepo]]:
     """Factory: git_repo(name="repo", branch="main") -> GitRepo, isolated from user config."""

@@ -356,7 +356,9 @@ def test_gitlab_merge_request_job():
     assert "prreview publish gitlab" in script
     assert job["artifacts"]["when"] == "always"
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
-    assert any(".prreview-cache/" in c["paths"] for c in job["cache"])
+    (cache,) = job["cache"]
+    assert cache["paths"] == [".prreview-cache/"] and "fallback_keys" not in cache
+    assert "$CI_MERGE_REQUEST_IID" in cache["key"]
 
 
 def test_gitlab_default_branch_baseline_job():
@@ -364,7 +366,7 @@ def test_gitlab_default_branch_baseline_job():
     assert {"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"} in job["rules"]
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
     assert "--fail-on none" in "\n".join(job["script"])
-    assert any(".prreview-cache/" in c["paths"] for c in job["cache"])
+    assert "cache" not in job  # no model runs there; nothing for merge requests to restore
 
 
 def test_pre_commit_hooks():
@@ -373,8 +375,29 @@ def test_pre_commit_hooks():
     assert hook["entry"] == "prreview run --staged"
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is False and hook["always_run"] is True
-    assert {"pre-commit", "pre-push"} <= set(hook["stages"])
+    assert hook["stages"] == ["pre-commit"]  # at pre-push the index is not what is pushed
     assert hooks["prreview-push"]["stages"] == ["pre-push"]
+
+
+def _push_hook_args(tmp_path: Path, env: dict[str, str]) -> list[str]:
+    """Run the pre-push hook's entry as pre-commit does (shlex-split, no shell around it)."""
+    import shlex
+
+    log = tmp_path / "args.log"
+    exe = tmp_path / "bin" / "prreview"
+    exe.parent.mkdir(exist_ok=True)
+    exe.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {log}\n", encoding="utf-8")
+    exe.chmod(0o755)
+    entry = {h["id"]: h for h in load(HOOKS)}["prreview-push"]["entry"]
+    path = f"{exe.parent}:{os.environ['PATH']}"
+    subprocess.run(shlex.split(entry), env={"PATH": path, **env}, check=True, timeout=30)
+    return log.read_text(encoding="utf-8").splitlines()
+
+
+def test_the_push_hook_reviews_the_pushed_range(tmp_path):
+    env = {"PRE_COMMIT_FROM_REF": "a" * 40, "PRE_COMMIT_TO_REF": "b" * 40}
+    assert _push_hook_args(tmp_path, env) == ["run", "--base", "a" * 40, "--head", "b" * 40]
+    assert _push_hook_args(tmp_path, {}) == ["run"]
 
 
 # --------------------------------------------------------------------------- schemas and linters

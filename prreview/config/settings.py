@@ -158,7 +158,8 @@ class Settings(Frozen):
 
     # -- cache and run
     cache_dir: Path | None = Field(
-        default=None, description="Default .prreview-cache/ in the repo."
+        default=None,
+        description="Default outside the checkout: $RUNNER_TEMP/prreview/cache, ~/.cache/prreview/cache.",
     )
     no_cache: bool = Field(default=False, description="Disable the model cache.")
     dry_run: bool = Field(default=False, description="Render prompts and estimate; no request.")

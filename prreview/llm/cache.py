@@ -21,10 +21,11 @@ from urllib.parse import urlsplit, urlunsplit
 import diskcache
 from diskcache.core import DBNAME, DEFAULT_SETTINGS, METADATA, MODE_TEXT, UNKNOWN
 
+from prreview.config import locations
+
 log = logging.getLogger(__name__)
 
 CACHE_SCHEMA_VERSION = "1"
-DEFAULT_DIRNAME = ".prreview-cache"
 _TIMEOUT_S = 30.0
 
 
@@ -63,9 +64,10 @@ class TextOnlyDisk(diskcache.Disk):
         return
 
 
-def default_cache_dir(repo: str | os.PathLike[str]) -> Path:
-    """The cache directory used when --cache-dir is not given: .prreview-cache/ in the repo."""
-    return Path(repo) / DEFAULT_DIRNAME
+def default_cache_dir(repo: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> Path:
+    """The cache directory used when --cache-dir is not given: outside the checkout
+    ($RUNNER_TEMP, $XDG_CACHE_HOME or ~/.cache; see config/locations.py)."""
+    return locations.default_cache_dir(Path(repo), env)
 
 
 def _public_base(api_base: str | None) -> str | None:

@@ -7,11 +7,16 @@ Sharding uses the CI's own matrix as the distributed engine: each job runs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
+from prreview.change.git import is_ancestor, repo_root, rev_parse
+from prreview.config.locations import guard_state, trusted_state
+from prreview.config.settings import Settings
 from prreview.errors import UsageError
 from prreview.models import FileChange, Finding, Review, Stats
 from prreview.review import gate
+from prreview.review.load import load_review
 from prreview.review.merge import merge_findings, merged_count
 from prreview.review.summary import build_summary
 
@@ -124,3 +129,39 @@ def carry_forward(
             f.model_copy(update={"path": change.path, "start_line": start, "end_line": end})
         )
     return kept, len(previous.findings) - len(kept)
+
+
+def _full(settings: Settings, notify: Callable[[str], None], why: str) -> Settings:
+    notify(f"prreview: --since auto: {why}; reviewing the whole change")
+    return settings.model_copy(update={"since": None, "previous_report": None})
+
+
+def resolve_since(settings: Settings, notify: Callable[[str], None]) -> Settings:
+    """`--since auto`: the head of --previous-report (the last reviewed head), else full review.
+
+    The previous report is trusted only when it lies outside the checkout (a file the change
+    under review cannot have written; one in the tracked tree is refused, exit 2) and its head
+    is an ancestor of the head under review. Otherwise the whole change is reviewed, with a note.
+    """
+    if settings.since != "auto":
+        return settings
+    path = settings.previous_report
+    if path is None or not Path(path).is_file():
+        return _full(settings, notify, "no previous report")
+    root = repo_root(Path(settings.repo))
+    guard_state(root, Path(path))
+    why = trusted_state(root, Path(path))
+    if why:
+        return _full(settings, notify, f"not trusting the previous report ({why})")
+    head = load_review(Path(path), "--previous-report").change.head_sha
+    if not head:
+        return _full(settings, notify, "the previous report names no head")
+    current = settings.head or "HEAD"
+    if rev_parse(root, head) is None or rev_parse(root, current) is None:
+        return _full(settings, notify, f"the previous head {head[:12]} is not in this clone")
+    if not is_ancestor(root, head, current):
+        return _full(
+            settings, notify, f"the previous head {head[:12]} is not an ancestor of {current}"
+        )
+    notify(f"prreview: --since auto: last reviewed head {head[:12]} (from {path})")
+    return settings.model_copy(update={"since": head})

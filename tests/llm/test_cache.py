@@ -173,5 +173,6 @@ def test_processes_share_one_directory(tmp_path: Path) -> None:
         assert cache.stats()["entries"] == 40 + 8 * 40
 
 
-def test_default_directory_is_inside_the_repository(tmp_path: Path) -> None:
-    assert default_cache_dir(tmp_path) == tmp_path / ".prreview-cache"
+def test_default_directory_is_outside_the_repository(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path / "home")}
+    assert default_cache_dir(tmp_path, env) == tmp_path / "home" / ".cache" / "prreview" / "cache"
