@@ -6,12 +6,13 @@ Reports are rendered by pure functions; this module owns the writes (atomic) and
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from prreview import pipeline
+from prreview.cli.preflight import check_stdout
 from prreview.cli.progress import progress_printer
+from prreview.cli.streams import stdout_is_open, write_stdout
 from prreview.config.settings import Settings
 from prreview.errors import EXIT_TERMINATED, TERMINATED_REASON
 from prreview.models import Review
@@ -37,8 +38,7 @@ def write_reports(
     for fmt, target in outputs:
         text = render_format(fmt, review, settings)
         if target == "-":
-            sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
-            sys.stdout.flush()
+            write_stdout(text, fmt)
         else:
             write_atomic(Path(target), text)
     summary_path = env.get("GITHUB_STEP_SUMMARY")
@@ -63,6 +63,7 @@ def run_review(settings: Settings, env: Mapping[str, str], err: Err) -> int:
 
     outputs = parse_outputs(list(settings.outputs) or ["markdown=-"])
     check_writable(outputs)
+    check_stdout(outputs, stdout_is_open())
     review = pipeline.review(
         settings, env=env, observer=err, progress=progress_printer(err, settings.ci)
     )
