@@ -380,6 +380,7 @@ def describe(
     from prreview.cli.preflight import settings_for
     from prreview.describe import describe_change, render_markdown
     from prreview.errors import EXIT_INCOMPLETE
+    from prreview.output import check_writable, write_output
 
     if format not in {"markdown", "json"}:
         raise _usage("--format must be markdown or json")
@@ -389,6 +390,8 @@ def describe(
     )
     flags.update(no_cache=no_cache)
     settings = settings_for(flags, config, err)
+    if output is not None:
+        check_writable([("markdown", str(output))])
     if no_model:
         settings = settings.model_copy(update={"model": None})
     desc, complete = describe_change(settings, os.environ, err)
@@ -396,9 +399,7 @@ def describe(
     if output is None:
         write_stdout(text, "json" if format == "json" else "text")
     else:
-        from prreview.output import write_atomic
-
-        write_atomic(output, text)
+        write_output(str(output), text)
     if not complete:
         err(f"prreview: {desc.note}")
     err(

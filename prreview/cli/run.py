@@ -16,7 +16,7 @@ from prreview.cli.streams import stdout_is_open, write_stdout
 from prreview.config.settings import Settings
 from prreview.errors import EXIT_TERMINATED, TERMINATED_REASON
 from prreview.models import Review
-from prreview.output import append_step_summary, check_writable, parse_outputs, write_atomic
+from prreview.output import append_step_summary, check_writable, parse_outputs, write_output
 from prreview.report import FORMATS
 from prreview.review import gate
 
@@ -40,7 +40,7 @@ def write_reports(
         if target == "-":
             write_stdout(text, fmt)
         else:
-            write_atomic(Path(target), text)
+            write_output(target, text)
     summary_path = env.get("GITHUB_STEP_SUMMARY")
     if summary_path and any(fmt == "github" for fmt, _ in outputs):
         append_step_summary(Path(summary_path), render_format("markdown", review, settings))
