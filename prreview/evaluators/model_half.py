@@ -236,7 +236,6 @@ def _engine(
         deadline_at=deadline_at,
         max_cost=settings.max_cost,
         max_tokens=settings.max_tokens,
-        verbose=settings.verbose,
     )
     return Engine(config, cache, progress)
 
