@@ -303,12 +303,17 @@ class RunCounters(Frozen):
     @property
     def counters(self) -> RunCounters:
         """Only the counters (of a subclass such as Stats), rounded cost."""
+        return RunCounters.of(self)
+
+    @staticmethod
+    def of(source: object) -> RunCounters:
+        """The counters of any record that carries them by name (e.g. eval's RunStats)."""
         return RunCounters(
-            calls=self.calls,
-            cache_hits=self.cache_hits,
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-            cost_usd=round(self.cost_usd, 6),
+            calls=getattr(source, "calls", 0),
+            cache_hits=getattr(source, "cache_hits", 0),
+            prompt_tokens=getattr(source, "prompt_tokens", 0),
+            completion_tokens=getattr(source, "completion_tokens", 0),
+            cost_usd=round(getattr(source, "cost_usd", 0.0), 6),
         )
 
     @property

@@ -209,6 +209,15 @@ def parse_answer(text: str) -> tuple[ModelAnswer, int]:
     return answer, dropped
 
 
+def is_usable(text: str) -> bool:
+    """True when `text` is an answer `parse_answer` accepts (the engine caches only those)."""
+    try:
+        parse_answer(text)
+    except AnswerError:
+        return False
+    return True
+
+
 def repair_message(error: AnswerError) -> dict[str, str]:
     """The user message for the single repair re-ask, quoting the validation error."""
     detail = str(error)[:_MAX_ERROR_QUOTE]

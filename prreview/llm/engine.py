@@ -246,17 +246,26 @@ def response_format(model: str, schema_json: str) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- the engine
 
 
+Acceptor = Callable[[str], bool]
+"""The caller's answer check: only answers it accepts are cached or served from the cache."""
+
+
 class Engine:
     def __init__(
         self,
         config: EngineConfig,
         cache: Cache | None = None,
         on_progress: Callable[[ProgressEvent], None] | None = None,
+        accept: Acceptor | None = None,
     ) -> None:
         self.config = config
         self.cache = cache
         self.on_progress = on_progress
+        self.accept = accept
         self._rng = random.Random()
+
+    def _cacheable(self, result: ChatResult) -> bool:
+        return result.ok and (self.accept is None or self.accept(result.text))
 
     def cache_key(self, req: ChatRequest) -> str:
         params = {
@@ -313,7 +322,7 @@ class Engine:
         except (ValueError, TypeError, ValidationError):
             log.warning("cache entry %s is not a valid result; ignoring it", key[:12])
             return None
-        if not result.ok:
+        if not self._cacheable(result):
             return None
         run.done += 1
         self._emit("cached", req, run, model=result.model)
@@ -333,7 +342,7 @@ class Engine:
                 result = await asyncio.wait_for(self._chain(sem, run, req, attempts), remaining)
             except asyncio.TimeoutError:
                 result = _failed(req, "deadline", "the run's deadline passed", attempts[0])
-        if result.ok and self.cache is not None:
+        if self.cache is not None and self._cacheable(result):
             self.cache.set(key, result.model_dump_json(exclude={"key", "cached", "latency_s"}))
         run.done += 1
         self._emit("finished", req, run, model=result.model, detail=result.error or "")
