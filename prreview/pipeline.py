@@ -331,17 +331,7 @@ def assemble(
             )
         if llm.redactions:
             notes.append(f"{llm.redactions} secret value(s) redacted from the prompts")
-    complete = not model.failed
-    reason = None
-    if not complete:
-        reason = model.incomplete_reason or (
-            f"{len(model.failed)} model call(s) failed: {model.failed[0]}"
-        )
-    blocking = [s for s in skipped if s.incomplete]
-    if blocking and complete:
-        complete = False
-        first = blocking[0]
-        reason = f"{len(blocking)} item(s) not reviewed: {first.path or first.kind}: {first.reason}"
+    complete, reason = _completeness(model, skipped)
     name_map = {
         p: tuple(dict.fromkeys(s.qualified_name for s in syms)) for p, syms in symbols.items()
     }
@@ -351,26 +341,18 @@ def assemble(
             "symbols": tuple(s for p in sorted(symbols) for s in symbols[p]),
         }
     )
-    counters = model.counters
-    if settings.dry_run:
-        counters = counters.model_copy(update={"prompt_tokens": model.planned_prompt_tokens})
-    stats = Stats(
-        **counters.counters.model_dump(),
-        files=len(changes.files),
-        files_reviewed=len(changes.reviewable_files),
-        additions=changes.additions,
-        deletions=changes.deletions,
-        hunks=len(all_refs),
-        hunks_reviewed=reviewed,
-        units=model.units,
-        units_failed=len(model.failed),
-        shared_prefix_tokens=model.shared_prefix_tokens,
-        latency_median_s=model.latency_median,
-        latency_max_s=round(max(model.latencies), 3) if model.latencies else 0.0,
-        duration_s=round(time.monotonic() - started, 3),
-        findings_dropped=model.dropped + model.ignored_keys,
-        suppressed=suppressed,
-        filtered=filtered,
+    stats = _model_stats(model, settings).model_copy(
+        update={
+            "files": len(changes.files),
+            "files_reviewed": len(changes.reviewable_files),
+            "additions": changes.additions,
+            "deletions": changes.deletions,
+            "hunks": len(all_refs),
+            "hunks_reviewed": reviewed,
+            "duration_s": round(time.monotonic() - started, 3),
+            "suppressed": suppressed,
+            "filtered": filtered,
+        }
     )
     decision = gate.decide(
         findings, fail_on=settings.fail_on, min_confidence=settings.min_confidence
@@ -389,6 +371,36 @@ def assemble(
         incomplete_reason=reason,
         fail_open=settings.fail_open and not complete,
         notes=tuple(notes),
+    )
+
+
+def _completeness(model: ModelOutcome, skipped: list[SkippedItem]) -> tuple[bool, str | None]:
+    """Incomplete when a model call failed or anything was left unseen (incomplete skips)."""
+    if model.failed:
+        return False, model.incomplete_reason or (
+            f"{len(model.failed)} model call(s) failed: {model.failed[0]}"
+        )
+    blocking = [s for s in skipped if s.incomplete]
+    if blocking:
+        first = blocking[0]
+        where = first.path or first.kind
+        return False, f"{len(blocking)} item(s) not reviewed: {where}: {first.reason}"
+    return True, None
+
+
+def _model_stats(model: ModelOutcome, settings: Settings) -> Stats:
+    """The model half's share of Stats: its counters, units, latencies and drops."""
+    counters = model.counters.counters
+    if settings.dry_run:
+        counters = counters.model_copy(update={"prompt_tokens": model.planned_prompt_tokens})
+    return Stats(
+        **counters.model_dump(),
+        units=model.units,
+        units_failed=len(model.failed),
+        shared_prefix_tokens=model.shared_prefix_tokens,
+        latency_median_s=model.latency_median,
+        latency_max_s=round(max(model.latencies), 3) if model.latencies else 0.0,
+        findings_dropped=model.dropped + model.ignored_keys,
     )
 
 

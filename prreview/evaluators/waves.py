@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from prreview.config.settings import Settings
 from prreview.errors import TERMINATED_REASON, Terminated
@@ -41,7 +42,7 @@ class Context:
 
 
 def unseen(
-    unit: Unit, changes: ChangeSet, kind: str, reason: str, evaluator: str = ""
+    unit: Unit, changes: ChangeSet, kind: Literal["hunk", "unit"], reason: str, evaluator: str = ""
 ) -> tuple[SkippedItem, ...]:
     """One incomplete skip per file of `unit`, naming the hunks (new-side lines) it covered."""
     lines: dict[str, list[str]] = {}
@@ -53,7 +54,7 @@ def unseen(
     where = f" ({evaluator})" if evaluator else ""
     return tuple(
         SkippedItem(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             path=path,
             reason=reason,
             detail=("lines " + ", ".join(lines[path]) if path in lines else "") + where,
