@@ -405,6 +405,8 @@ class Engine:
     def _fatal(self, req: ChatRequest, model: str, failure: Failure, attempts: int) -> ChatResult:
         if failure.kind == "context_length":
             return _failed(req, "context_length", failure.detail, attempts, model)
+        if failure.kind == "call":
+            return _failed(req, "failed", failure.detail, attempts, model)
         provider, env_var = _provider(model)
         status = f"HTTP {failure.status}" if failure.status else "error"
         if failure.kind == "auth":

@@ -33,7 +33,8 @@ _LITELLM_NOISE = re.compile(
 _RETRY_STATUS = frozenset({408, 409, 425, 429})
 _TRANSPORT_ERRORS = (TimeoutError, asyncio.TimeoutError, ConnectionError)
 """Raised by the transport when a provider SDK does not wrap them."""
-FailureKind = Literal["retry", "context_length", "auth", "usage"]
+FailureKind = Literal["retry", "context_length", "auth", "usage", "call"]
+"""call: this request failed (e.g. HTTP 422) but the configuration is fine: not retried."""
 
 
 def scrub(text: str) -> str:
@@ -83,6 +84,8 @@ def classify(llm: ModuleType, exc: BaseException) -> Failure | None:
         or (status is not None and status >= 500)
     ):
         kind = "retry"
+    elif status == 422:
+        kind = "call"
     elif status is not None and 400 <= status < 500:
         kind = "usage"
     else:

@@ -103,6 +103,10 @@ def test_an_invalid_answer_is_never_cached(repo, openai_server, capsys) -> None:
             Response(body=json.dumps({**CHOICES, "choices": [{"message": "text"}]})),
             id="message not an object",
         ),
+        pytest.param(
+            Response(body=json.dumps({"error": {"message": "oops", "type": "server_error"}})),
+            id="error object in a 200 (litellm: HTTP 422)",
+        ),
     ],
 )
 def test_a_broken_provider_answer_is_an_incomplete_review(
