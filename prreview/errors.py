@@ -85,3 +85,5 @@ class Terminated(BaseException):
     partial: list[object] | None = None
     """Set by the model engine: the results of a batch's calls that had finished (None for
     the others), so the findings already paid for are kept in the incomplete report."""
+    kept: object = None
+    """Set by the evaluator waves: the frozen outcome of the calls that had finished."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -290,7 +290,59 @@ class ChangeSummary(Frozen):
     symbols: tuple[Symbol, ...] = ()
 
 
-class Stats(Frozen):
+class RunCounters(Frozen):
+    """What a run's model calls cost: the one counter type.
+
+    An engine result, a wave of the model half, the model half, the run memo, `Stats`,
+    shard combining and the evaluation harness all count with it and add with `+`.
+    """
+
+    calls: int = 0
+    """Requests a provider answered in this run (cache hits and memo replays excluded)."""
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    """What this run paid (0.0 for cache hits and models without known prices)."""
+
+    def __add__(self, other: RunCounters) -> RunCounters:
+        return RunCounters(
+            calls=self.calls + other.calls,
+            cache_hits=self.cache_hits + other.cache_hits,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
+        )
+
+    @property
+    def counters(self) -> RunCounters:
+        """Only the counters (of a subclass such as Stats), rounded cost."""
+        return RunCounters.of(self)
+
+    @staticmethod
+    def of(source: object) -> RunCounters:
+        """The counters of any record that carries them by name (e.g. eval's RunStats)."""
+        return RunCounters(
+            calls=getattr(source, "calls", 0),
+            cache_hits=getattr(source, "cache_hits", 0),
+            prompt_tokens=getattr(source, "prompt_tokens", 0),
+            completion_tokens=getattr(source, "completion_tokens", 0),
+            cost_usd=round(getattr(source, "cost_usd", 0.0), 6),
+        )
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @staticmethod
+    def total(parts: Iterable[RunCounters]) -> RunCounters:
+        total = RunCounters()
+        for part in parts:
+            total = total + part.counters
+        return total.counters
+
+
+class Stats(RunCounters):
     files: int = 0
     files_reviewed: int = 0
     additions: int = 0
@@ -299,12 +351,7 @@ class Stats(Frozen):
     hunks_reviewed: int = 0
     units: int = 0
     units_failed: int = 0
-    calls: int = 0
-    cache_hits: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
     shared_prefix_tokens: int = 0
-    cost_usd: float = 0.0
     latency_median_s: float = 0.0
     latency_max_s: float = 0.0
     duration_s: float = 0.0

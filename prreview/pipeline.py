@@ -2,7 +2,11 @@
 
 read changes -> filter -> built-in checks -> (symbols -> context -> units -> prompts ->
 model calls -> validate) -> import SARIF -> filter mode -> suppress -> merge/score ->
-summarise -> gate. Every step is a function of its inputs; nothing here prints.
+summarise -> gate. Every step is a function of its inputs. Nothing here prints: progress
+and notices go to the caller's `observer` and `progress` callbacks.
+
+The model half hands back one frozen `ModelOutcome` (the fold of its waves); `assemble`
+reads it, and a run without a model uses the empty outcome, so no stage passes `Any`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 from prreview import checks
 from prreview.change import filters, read
+from prreview.change.tree import TreeReader
 from prreview.checks.sarif_import import import_sarif
 from prreview.config import locations
 from prreview.config.settings import Settings
@@ -23,6 +28,7 @@ from prreview.context.cache import ContextCache
 from prreview.context.guidelines import Guidelines, usage_note
 from prreview.context.symbols import changed_modules
 from prreview.evaluators import memo, model_half
+from prreview.evaluators.outcome import ModelOutcome
 from prreview.evaluators.registry import resolve_evaluators
 from prreview.llm.engine import ProgressEvent, prefetch
 from prreview.review import gate
@@ -247,13 +253,13 @@ def review(
         imported, imported_rules = _import_findings(settings, changes, read_line)
         raw.extend(imported)
         rules.extend(imported_rules)
-        llm = None
+        llm: ModelOutcome | None = None
         symbols: dict[str, list[Symbol]] = {}
         if settings.model:
             llm, symbols = _model_half(
                 settings, changes, head, base, policy, notify, progress, started
             )
-            raw.extend(f for samples in llm.samples.values() for f in vote(samples))
+            raw.extend(f for samples in llm.sample_groups().values() for f in vote(samples))
         findings, filtered, suppressed, notes = _postprocess(
             raw, settings, changes, read_line, policy
         )
@@ -289,13 +295,13 @@ def review(
 def _model_half(
     settings: Settings,
     changes: ChangeSet,
-    head: Any,
-    base: Any,
+    head: TreeReader,
+    base: TreeReader,
     policy: PolicyTree,
     notify: Observer,
     progress: Progress | None,
     started: float,
-) -> tuple[Any, dict[str, list[Symbol]]]:
+) -> tuple[ModelOutcome, dict[str, list[Symbol]]]:
     """The LLM evaluators, or their memoised outcome for an identical re-run."""
     specs = resolve_evaluators(settings, lambda path: policy.read_policy(path, "template"))
     # guidelines from the working tree are not covered by the key: no memo then
@@ -319,7 +325,7 @@ def assemble(
     findings: list[Finding],
     rules: list[Rule],
     symbols: Mapping[str, list[Symbol]],
-    llm: Any,
+    llm: ModelOutcome | None,
     filtered: int,
     suppressed: int,
     started: float,
@@ -334,6 +340,7 @@ def assemble(
     }
     skipped = skipped_files(changes)
     notes: list[str] = []
+    model = llm or ModelOutcome()
     if llm is None:
         reviewed = len(all_refs)
         if not settings.model:
@@ -347,15 +354,7 @@ def assemble(
             )
         if llm.redactions:
             notes.append(f"{llm.redactions} secret value(s) redacted from the prompts")
-    complete = llm is None or not llm.failed
-    reason = None
-    if not complete:
-        reason = llm.incomplete_reason or f"{len(llm.failed)} model call(s) failed: {llm.failed[0]}"
-    blocking = [s for s in skipped if s.incomplete]
-    if blocking and complete:
-        complete = False
-        first = blocking[0]
-        reason = f"{len(blocking)} item(s) not reviewed: {first.path or first.kind}: {first.reason}"
+    complete, reason = _completeness(model, skipped)
     name_map = {
         p: tuple(dict.fromkeys(s.qualified_name for s in syms)) for p, syms in symbols.items()
     }
@@ -365,30 +364,19 @@ def assemble(
             "symbols": tuple(s for p in sorted(symbols) for s in symbols[p]),
         }
     )
-    stats = Stats(
-        files=len(changes.files),
-        files_reviewed=len(changes.reviewable_files),
-        additions=changes.additions,
-        deletions=changes.deletions,
-        hunks=len(all_refs),
-        hunks_reviewed=reviewed,
-        units=len({k[0] for k in llm.samples}) if llm else 0,
-        units_failed=len(llm.failed) if llm else 0,
-        calls=llm.calls if llm else 0,
-        cache_hits=llm.cache_hits if llm else 0,
-        prompt_tokens=(llm.prompt_tokens or (llm.planned_prompt_tokens if settings.dry_run else 0))
-        if llm
-        else 0,
-        completion_tokens=llm.completion_tokens if llm else 0,
-        shared_prefix_tokens=llm.shared_prefix_tokens if llm else 0,
-        cost_usd=round(llm.cost_usd, 6) if llm else 0.0,
-        latency_median_s=llm.latency_median if llm else 0.0,
-        latency_max_s=round(max(llm.latencies), 3) if llm and llm.latencies else 0.0,
-        duration_s=round(time.monotonic() - started, 3),
-        findings_dropped=(llm.dropped + llm.ignored_keys) if llm else 0,
-        suppressed=suppressed,
-        filtered=filtered,
-        merged=merged_count(findings),
+    stats = _model_stats(model, settings).model_copy(
+        update={
+            "files": len(changes.files),
+            "files_reviewed": len(changes.reviewable_files),
+            "additions": changes.additions,
+            "deletions": changes.deletions,
+            "hunks": len(all_refs),
+            "hunks_reviewed": reviewed,
+            "duration_s": round(time.monotonic() - started, 3),
+            "suppressed": suppressed,
+            "filtered": filtered,
+            "merged": merged_count(findings),
+        }
     )
     decision = gate.decide(
         findings, fail_on=settings.fail_on, min_confidence=settings.min_confidence
@@ -401,12 +389,42 @@ def assemble(
         rules=tuple(_unique_rules(rules)),
         skipped=skipped_t,
         stats=stats,
-        summary=build_summary(change, findings, skipped_t, llm.overview if llm else ""),
+        summary=build_summary(change, findings, skipped_t, model.overview),
         gate=decision,
         complete=complete,
         incomplete_reason=reason,
         fail_open=settings.fail_open and not complete,
         notes=tuple(notes),
+    )
+
+
+def _completeness(model: ModelOutcome, skipped: list[SkippedItem]) -> tuple[bool, str | None]:
+    """Incomplete when a model call failed or anything was left unseen (incomplete skips)."""
+    if model.failed:
+        return False, model.incomplete_reason or (
+            f"{len(model.failed)} model call(s) failed: {model.failed[0]}"
+        )
+    blocking = [s for s in skipped if s.incomplete]
+    if blocking:
+        first = blocking[0]
+        where = first.path or first.kind
+        return False, f"{len(blocking)} item(s) not reviewed: {where}: {first.reason}"
+    return True, None
+
+
+def _model_stats(model: ModelOutcome, settings: Settings) -> Stats:
+    """The model half's share of Stats: its counters, units, latencies and drops."""
+    counters = model.counters.counters
+    if settings.dry_run:
+        counters = counters.model_copy(update={"prompt_tokens": model.planned_prompt_tokens})
+    return Stats(
+        **counters.model_dump(),
+        units=model.units,
+        units_failed=len(model.failed),
+        shared_prefix_tokens=model.shared_prefix_tokens,
+        latency_median_s=model.latency_median,
+        latency_max_s=round(max(model.latencies), 3) if model.latencies else 0.0,
+        findings_dropped=model.dropped + model.ignored_keys,
     )
 
 

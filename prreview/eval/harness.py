@@ -41,6 +41,7 @@ from prreview.eval.models import (
     Totals,
 )
 from prreview.eval.score import candidate_pairs, score, truth_reached
+from prreview.models import RunCounters
 from prreview.version import __version__
 
 if TYPE_CHECKING:
@@ -136,15 +137,10 @@ def run_case(case: Case, workdir: Path, settings: Settings, env: Mapping[str, st
     if settings.model and not case.clean:
         texts = read_prompts(prompts)
         reached = tuple(truth_reached(f, texts) for f in case.findings)
-    s = review.stats
     stats = RunStats(
+        **review.stats.counters.model_dump(),
         complete=review.complete,
         incomplete_reason=review.incomplete_reason,
-        calls=s.calls,
-        cache_hits=s.cache_hits,
-        prompt_tokens=s.prompt_tokens,
-        completion_tokens=s.completion_tokens,
-        cost_usd=s.cost_usd,
         wall_s=round(time.monotonic() - started, 3),
     )
     preds = tuple(Predicted.from_finding(f) for f in review.findings)
@@ -210,11 +206,7 @@ def totals(runs: Sequence[CaseRun], wall_s: float) -> Totals:
         clean_cases=sum(r.case.clean for r in runs),
         errors=sum(r.run.error is not None for r in runs),
         incomplete=sum(not r.run.complete and r.run.error is None for r in runs),
-        calls=sum(r.run.calls for r in runs),
-        cache_hits=sum(r.run.cache_hits for r in runs),
-        prompt_tokens=sum(r.run.prompt_tokens for r in runs),
-        completion_tokens=sum(r.run.completion_tokens for r in runs),
-        cost_usd=round(sum(r.run.cost_usd for r in runs), 6),
+        **RunCounters.total(RunCounters.of(r.run) for r in runs).model_dump(),
         wall_s=round(wall_s, 3),
         case_wall_s=round(sum(r.run.wall_s for r in runs), 3),
     )

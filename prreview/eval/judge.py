@@ -18,6 +18,7 @@ from prreview.eval.models import Predicted
 from prreview.evaluators.prompts.render import boundary_for, render_source, template_hash
 from prreview.llm.cache import Cache
 from prreview.llm.engine import ChatRequest, Engine, EngineConfig
+from prreview.models import RunCounters
 from prreview.secrets.redact import redact_messages
 
 _SCHEMA = {
@@ -90,8 +91,7 @@ class LLMJudge:
         self.engine = Engine(config, cache)
         self.verdicts: dict[tuple[Predicted, TruthFinding], bool] = {}
         self.failures = 0
-        self.calls = 0
-        self.cost_usd = 0.0
+        self.counters = RunCounters()
 
     def prefetch(self, pairs: Sequence[tuple[Predicted, TruthFinding]]) -> None:
 
@@ -111,11 +111,14 @@ class LLMJudge:
             for i, (pred, truth) in enumerate(todo)
         ]
         for pair, result in zip(todo, self.engine.run_sync(requests), strict=True):
-            self.calls += 0 if result.cached else 1
-            self.cost_usd += result.cost_usd
+            self.counters = self.counters + result.counters
             verdict = parse_verdict(result.text) if result.ok else None
             self.failures += verdict is None
             self.verdicts[pair] = bool(verdict)
+
+    @property
+    def calls(self) -> int:
+        return self.counters.calls
 
     def __call__(self, pred: Predicted, truth: TruthFinding) -> bool:
         if (pred, truth) not in self.verdicts:

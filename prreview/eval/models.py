@@ -87,6 +87,8 @@ class Predicted(Frozen):
 
 
 class RunStats(Frozen):
+    """A case's run; the counters come from RunCounters (the fields keep the file's order)."""
+
     complete: bool = True
     incomplete_reason: str | None = None
     error: str | None = None
@@ -227,6 +229,8 @@ Judge = Callable[[Predicted, TruthFinding], bool]
 
 
 class Totals(Frozen):
+    """Summed with RunCounters.total (the fields keep the results.json order)."""
+
     cases: int = 0
     defect_cases: int = 0
     clean_cases: int = 0

@@ -4,59 +4,25 @@ Model output is untrusted: it is located (fences, <think> blocks and prose are t
 parsed as JSON and validated item by item. Invalid items are dropped and counted; an answer
 whose top level is unusable raises AnswerError, which the caller turns into one repair re-ask
 with `repair_message`. Nothing here repairs content.
+
+One source: `AnswerContract` (with `ModelFinding`) is the contract. The JSON schema sent to
+the model (`ANSWER_SCHEMA`) is pydantic's schema of it, the repair prompt describes the
+same schema, and answers are validated with the same models.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from prreview.models import SEVERITIES, Frozen
+from prreview.models import Frozen, Severity
 
 _MAX_ERROR_QUOTE = 2000
 _MAX_DECODE_ATTEMPTS = 1000
 """Bounds the work on hostile output such as '{"a": [' repeated thousands of times."""
-
-ANSWER_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "findings": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "file": {"type": "string"},
-                    "line": {"type": "integer", "minimum": 1},
-                    "end_line": {"type": "integer", "minimum": 1},
-                    "severity": {"type": "string", "enum": list(SEVERITIES)},
-                    "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-                    "category": {"type": "string"},
-                    "title": {"type": "string"},
-                    "message": {"type": "string"},
-                    "suggestion": {"type": ["string", "null"]},
-                },
-                "required": [
-                    "file",
-                    "line",
-                    "end_line",
-                    "severity",
-                    "confidence",
-                    "category",
-                    "title",
-                    "message",
-                    "suggestion",
-                ],
-                "additionalProperties": False,
-            },
-        },
-        "summary": {"type": "string"},
-    },
-    "required": ["findings", "summary"],
-    "additionalProperties": False,
-}
 
 
 class AnswerError(ValueError):
@@ -70,7 +36,7 @@ class ModelFinding(Frozen):
     line: int = Field(ge=1, strict=True)
     end_line: int | None = Field(default=None, ge=1, strict=True)
     """Defaults to `line`."""
-    severity: Literal["critical", "high", "medium", "low", "info"]
+    severity: Severity
     confidence: float = Field(default=0.5, ge=0.0, le=1.0, strict=True)
     category: str = "correctness"
     title: str = Field(min_length=1)
@@ -87,6 +53,17 @@ class ModelFinding(Frozen):
         return max(self.line, self.end_line or self.line)
 
 
+class AnswerContract(Frozen):
+    """A code review of the diff: the findings, then a short summary of the change."""
+
+    findings: tuple[ModelFinding, ...]
+    summary: str = ""
+
+
+ANSWER_SCHEMA: dict[str, Any] = AnswerContract.model_json_schema()
+"""Sent as the response format; generated, never written by hand."""
+
+
 class ModelAnswer(Frozen):
     findings: tuple[ModelFinding, ...] = ()
     summary: str = ""
@@ -95,10 +72,42 @@ class ModelAnswer(Frozen):
 
 
 class _TopLevel(BaseModel):
+    """The contract's top level, read leniently: unknown keys ignored, items checked later."""
+
     model_config = ConfigDict(extra="ignore")
 
     findings: list[Any]
     summary: str | None = ""
+
+
+def _type_of(prop: dict[str, Any], defs: dict[str, Any]) -> str:
+    if "$ref" in prop:
+        return _shape(defs[prop["$ref"].rsplit("/", 1)[-1]], defs)
+    if "enum" in prop:
+        return "|".join(json.dumps(v) for v in prop["enum"])
+    if "anyOf" in prop:
+        return " or ".join(_type_of(p, defs) for p in prop["anyOf"])
+    kind = prop.get("type", "any")
+    if kind == "array":
+        return f"[{_type_of(prop.get('items', {}), defs)}, ...]"
+    bounds = [f">= {prop['minimum']}" if "minimum" in prop else "",
+              f"<= {prop['maximum']}" if "maximum" in prop else ""]  # fmt: skip
+    return " ".join([{"null": "null", "number": "number"}.get(kind, kind), *filter(None, bounds)])
+
+
+def _shape(schema: dict[str, Any], defs: dict[str, Any]) -> str:
+    """A compact description of an object schema: `"key": type` pairs, optional ones marked."""
+    required = set(schema.get("required", ()))
+    parts = [
+        f'"{name}"{"" if name in required else " (optional)"}: {_type_of(prop, defs)}'
+        for name, prop in schema.get("properties", {}).items()
+    ]
+    return "{" + ", ".join(parts) + "}"
+
+
+def schema_outline(schema: dict[str, Any] = ANSWER_SCHEMA) -> str:
+    """ANSWER_SCHEMA in one line, for prompts that cannot send a response format."""
+    return _shape(schema, schema.get("$defs", {}))
 
 
 _THINK_OPEN = re.compile(r"<think(?:ing)?>", re.IGNORECASE)
@@ -200,6 +209,15 @@ def parse_answer(text: str) -> tuple[ModelAnswer, int]:
     return answer, dropped
 
 
+def is_usable(text: str) -> bool:
+    """True when `text` is an answer `parse_answer` accepts (the engine caches only those)."""
+    try:
+        parse_answer(text)
+    except AnswerError:
+        return False
+    return True
+
+
 def repair_message(error: AnswerError) -> dict[str, str]:
     """The user message for the single repair re-ask, quoting the validation error."""
     detail = str(error)[:_MAX_ERROR_QUOTE]
@@ -209,9 +227,6 @@ def repair_message(error: AnswerError) -> dict[str, str]:
             "Your previous answer could not be used: "
             f"{detail}\n"
             "Reply again with only one JSON object of the form "
-            '{"findings": [{"file": str, "line": int, "end_line": int, '
-            '"severity": "critical|high|medium|low|info", "confidence": number 0..1, '
-            '"category": str, "title": str, "message": str, "suggestion": str or null}], '
-            '"summary": str} and no other text.'
+            f"{schema_outline()} and no other text."
         ),
     }

@@ -5,8 +5,9 @@ the work that builds those requests (tree-sitter, git grep, loading the tokenize
 most of a cached run's time. The key covers everything the model half depends on: the base
 and head commits (the diff and the head tree the context comes from), the settings that shape
 prompts and plans, the evaluator templates and the prreview version. Only complete outcomes
-are stored, as JSON text in the same JSON-only cache. Local modes (--staged, --working-tree)
-have no commit to key on and are never memoised.
+are stored, as JSON text in the same JSON-only cache, written and read by pydantic
+(`MemoEntry`). A replayed outcome counts every request as a cache hit and costs nothing.
+Local modes (--staged, --working-tree) have no commit to key on and are never memoised.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+
+from pydantic import ValidationError
 
 from prreview.config.settings import Settings
-from prreview.evaluators.jobs import Outcome
+from prreview.evaluators.outcome import ModelOutcome
 from prreview.evaluators.registry import EvaluatorSpec
 from prreview.llm.cache import Cache, default_cache_dir
-from prreview.models import ChangeSet, Finding, SkippedItem, Symbol
+from prreview.models import ChangeSet, Frozen, RunCounters, Symbol
 from prreview.version import __version__
 
-RUN_CACHE_VERSION = "1"
+RUN_CACHE_VERSION = "2"
 _OUTSIDE_THE_MODEL_HALF = {
     "repo", "base", "head", "staged", "working_tree", "config_source", "ci", "previous_report",
     "outputs", "fail_on", "min_confidence", "filter_mode", "import_sarif", "baseline",
@@ -54,59 +56,29 @@ def run_key(settings: Settings, changes: ChangeSet, specs: list[EvaluatorSpec]) 
     return "run:" + hashlib.sha256(raw).hexdigest()
 
 
-def _dump(outcome: Outcome, symbols: dict[str, list[Symbol]]) -> str:
-    return json.dumps(
-        {
-            "samples": [
-                [unit, spec, [[f.model_dump(mode="json") for f in s] for s in runs]]
-                for (unit, spec), runs in sorted(outcome.samples.items())
-            ],
-            "dropped": outcome.dropped,
-            "ignored_keys": outcome.ignored_keys,
-            "redactions": outcome.redactions,
-            "skipped": [s.model_dump(mode="json") for s in outcome.skipped],
-            "requests": outcome.calls + outcome.cache_hits,
-            "prompt_tokens": outcome.prompt_tokens,
-            "completion_tokens": outcome.completion_tokens,
-            "shared_prefix_tokens": outcome.shared_prefix_tokens,
-            "overview": outcome.overview,
-            "reviewed_refs": sorted(outcome.reviewed_refs),
-            "planned_prompt_tokens": outcome.planned_prompt_tokens,
-            "symbols": {
-                p: [s.model_dump(mode="json") for s in syms] for p, syms in symbols.items()
-            },
-        },
-        sort_keys=True,
+class MemoEntry(Frozen):
+    outcome: ModelOutcome
+    symbols: dict[str, tuple[Symbol, ...]] = {}
+
+
+def _replayed(outcome: ModelOutcome) -> ModelOutcome:
+    """What a replay of `outcome` costs this run: no calls, every request a cache hit."""
+    c = outcome.counters
+    counters = RunCounters(
+        cache_hits=c.calls + c.cache_hits,
+        prompt_tokens=c.prompt_tokens,
+        completion_tokens=c.completion_tokens,
     )
+    return outcome.model_copy(update={"counters": counters, "latencies": ()})
 
 
-def _load(text: str) -> tuple[Outcome, dict[str, list[Symbol]]]:
-    data: dict[str, Any] = json.loads(text)
-    out = Outcome(
-        dropped=data["dropped"],
-        ignored_keys=data["ignored_keys"],
-        redactions=data["redactions"],
-        skipped=[SkippedItem.model_validate(s) for s in data["skipped"]],
-        cache_hits=data["requests"],
-        prompt_tokens=data["prompt_tokens"],
-        completion_tokens=data["completion_tokens"],
-        shared_prefix_tokens=data["shared_prefix_tokens"],
-        overview=data["overview"],
-        reviewed_refs={(p, int(i)) for p, i in data["reviewed_refs"]},
-        planned_prompt_tokens=data["planned_prompt_tokens"],
-    )
-    for unit, spec, runs in data["samples"]:
-        out.samples[(unit, spec)] = [[Finding.model_validate(f) for f in s] for s in runs]
-    symbols = {p: [Symbol.model_validate(s) for s in syms] for p, syms in data["symbols"].items()}
-    return out, symbols
-
-
-def _cache(settings: Settings) -> Any:
-
+def _cache(settings: Settings) -> Cache:
     return Cache(settings.cache_dir or default_cache_dir(Path(settings.repo)))
 
 
-def load(settings: Settings, key: str | None) -> tuple[Outcome, dict[str, list[Symbol]]] | None:
+def load(
+    settings: Settings, key: str | None
+) -> tuple[ModelOutcome, dict[str, list[Symbol]]] | None:
     """The memoised outcome for `key`, or None (a miss, or an unreadable entry)."""
     if key is None:
         return None
@@ -115,15 +87,20 @@ def load(settings: Settings, key: str | None) -> tuple[Outcome, dict[str, list[S
     if text is None:
         return None
     try:
-        return _load(text)
-    except (ValueError, KeyError, TypeError):
+        entry = MemoEntry.model_validate_json(text)
+    except ValidationError:
         return None
+    return _replayed(entry.outcome), {p: list(syms) for p, syms in entry.symbols.items()}
 
 
 def store(
-    settings: Settings, key: str | None, outcome: Outcome, symbols: dict[str, list[Symbol]]
+    settings: Settings, key: str | None, outcome: ModelOutcome, symbols: dict[str, list[Symbol]]
 ) -> None:
+    """Remember a complete outcome; one with a failure or an incomplete skip is never stored."""
     if key is None or outcome.failed or outcome.incomplete_reason:
         return
+    if any(s.incomplete for s in outcome.skipped):
+        return
+    entry = MemoEntry(outcome=outcome, symbols={p: tuple(s) for p, s in symbols.items()})
     with _cache(settings) as cache:
-        cache.set(key, _dump(outcome, symbols))
+        cache.set(key, entry.model_dump_json())

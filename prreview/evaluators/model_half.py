@@ -1,6 +1,7 @@
 """The model half of the pipeline: symbols -> context -> units -> prompts -> calls -> validate.
 
-`run_llm(settings, changes, ...)` returns an Outcome (findings, stats, skipped, failures).
+`run_llm(settings, changes, ...)` returns a frozen ModelOutcome: the plan's part (skips,
+budget cuts, planned tokens) folded with the outcome of every wave of calls (`waves.py`).
 Nothing here imports litellm at import time; the engine imports it only when a request is
 not already in the cache, and a dry run never does.
 """
@@ -11,26 +12,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prreview.change.tree import TreeReader
 from prreview.config.settings import Settings
+from prreview.config.trust import PolicyTree
 from prreview.context.cache import ContextCache
 from prreview.context.gather import ContextRequest, gather_context_many
 from prreview.context.guidelines import Guidelines
 from prreview.context.symbols import changed_symbols
-from prreview.errors import TERMINATED_REASON, BudgetError, Terminated
+from prreview.errors import BudgetError
+from prreview.evaluators.answer import is_usable
 from prreview.evaluators.jobs import (
-    Context,
     Job,
-    Outcome,
     build_jobs,
     dump_prompts,
-    run_jobs,
     shared_prefix_tokens,
     summary_job,
 )
+from prreview.evaluators.outcome import ModelOutcome
 from prreview.evaluators.registry import EvaluatorSpec, routes
+from prreview.evaluators.waves import Context, run_jobs, unseen
 from prreview.llm import tokens
 from prreview.llm.cache import Cache, default_cache_dir
-from prreview.llm.engine import Engine, EngineConfig, ProgressEvent
+from prreview.llm.engine import Acceptor, Engine, EngineConfig, ProgressEvent
 from prreview.llm.prices import context_window, estimate_cost
 from prreview.models import ChangeSet, SkippedItem, Snippet, Symbol
 from prreview.plan.units import Plan, PlanConfig, parse_shard, path_risk, plan_units, shard_units
@@ -48,7 +51,10 @@ class Analysis:
 
 
 def analyse(
-    changes: ChangeSet, head: object, base: object | None, policy: object | None = None
+    changes: ChangeSet,
+    head: TreeReader,
+    base: TreeReader | None,
+    policy: PolicyTree | None = None,
 ) -> Analysis:
     """Changed symbols and context snippets for every reviewable text file.
 
@@ -60,10 +66,10 @@ def analyse(
     for f in changes.reviewable_files:
         if f.is_binary or not f.hunks:
             continue
-        new_text = head.read_text(f.path) if f.status != "deleted" else None  # type: ignore[attr-defined]
+        new_text = head.read_text(f.path) if f.status != "deleted" else None
         old_text = None
         if base is not None and f.status != "added":
-            old_text = base.read_text(f.old_path or f.path)  # type: ignore[attr-defined]
+            old_text = base.read_text(f.old_path or f.path)
         out.new_lines[f.path] = None if new_text is None else new_text.split("\n")
         syms = changed_symbols(f, old_text, new_text)
         out.symbols[f.path] = syms
@@ -71,7 +77,7 @@ def analyse(
             ContextRequest(file=f, old_text=old_text, new_text=new_text, symbols=tuple(syms))
         )
     guides = None if policy is None else Guidelines(ContextCache(policy))  # type: ignore[arg-type]
-    snippets = gather_context_many(requests, head=head, guidelines=guides)  # type: ignore[arg-type]
+    snippets = gather_context_many(requests, head=head, guidelines=guides)
     for request, found in zip(requests, snippets, strict=True):
         out.context[request.file.path] = list(found)
     return out
@@ -109,11 +115,14 @@ def _routed_plans(
 
 
 def _fit_token_budget(
-    jobs: list[Job], settings: Settings, out: Outcome, count_total: int
-) -> list[Job]:
-    """Drop whole units, lowest risk first, until the estimate fits --max-tokens."""
+    jobs: list[Job], settings: Settings, changes: ChangeSet, count_total: int
+) -> tuple[list[Job], tuple[SkippedItem, ...]]:
+    """Drop whole units, lowest risk first, until the estimate fits --max-tokens.
+
+    Every hunk of a dropped unit is listed as an incomplete skip: the model never sees it.
+    """
     if settings.max_tokens is None or count_total <= settings.max_tokens:
-        return jobs
+        return jobs, ()
 
     per_unit: dict[str, list[Job]] = {}
     for j in jobs:
@@ -125,23 +134,19 @@ def _fit_token_budget(
     order = sorted(per_unit, key=lambda uid: _unit_risk(per_unit[uid][0]), reverse=True)
     total = count_total
     kept = dict(per_unit)
+    skipped: list[SkippedItem] = []
+    reason = f"over the --max-tokens budget ({settings.max_tokens})"
     for uid in order:
         if total <= settings.max_tokens:
             break
         total -= estimate(kept.pop(uid))
-        unit = per_unit[uid][0].unit
-        out.skipped.extend(
-            SkippedItem(
-                kind="unit", path=p, reason=f"over the --max-tokens budget ({settings.max_tokens})"
-            )
-            for p in unit.paths
-        )
+        skipped.extend(unseen(per_unit[uid][0].unit, changes, "unit", reason))
     if not kept:
         raise BudgetError(
             f"the smallest unit needs more than --max-tokens {settings.max_tokens}",
             hint="raise --max-tokens or narrow the review with --include/--evaluator",
         )
-    return [j for uid in per_unit if uid in kept for j in kept[uid]]
+    return [j for uid in per_unit if uid in kept for j in kept[uid]], tuple(skipped)
 
 
 def _unit_risk(job: Job) -> tuple[int, int, str]:
@@ -158,29 +163,30 @@ def run_llm(
     observer: Observer,
     deadline_at: float | None,
     progress: Callable[[ProgressEvent], None] | None = None,
-) -> tuple[Outcome, int]:
+) -> tuple[ModelOutcome, int]:
     """Run every LLM evaluator. Returns the outcome and the number of hunks planned."""
 
     model = settings.model or ""
     count = lambda text: tokens.count_tokens(text, model)  # noqa: E731
     cfg = PlanConfig(unit_tokens=unit_budget(settings, model))
-    out = Outcome()
     jobs: list[Job] = []
+    skipped: list[SkippedItem] = []
     refs: set[tuple[str, int]] = set()
-    hunks_total = 0
     for plan, plan_specs in _routed_plans(changes, analysis, specs, cfg, count):
         units = list(plan.units)
         if settings.shard:
             index, n = parse_shard(settings.shard)
             units = shard_units(units, index, n)
-        out.skipped.extend(plan.skipped)
+        skipped.extend(plan.skipped)
         jobs.extend(build_jobs(units, plan_specs, settings, count))
-        hunks_total = max(hunks_total, plan.hunks_total)
         refs.update(r for u in units for r in u.hunk_refs)
     estimate = sum(j.prompt_tokens + settings.max_output_tokens for j in jobs)
-    jobs = _fit_token_budget(jobs, settings, out, estimate)
-    out.planned_prompt_tokens = sum(j.prompt_tokens for j in jobs)
-    out.shared_prefix_tokens = shared_prefix_tokens(jobs)
+    jobs, cut = _fit_token_budget(jobs, settings, changes, estimate)
+    planned = ModelOutcome(
+        skipped=(*skipped, *cut),
+        planned_prompt_tokens=sum(j.prompt_tokens for j in jobs),
+        shared_prefix_tokens=shared_prefix_tokens(jobs),
+    )
     _preflight_cost(settings, jobs)
     summary = (
         summary_job(changes, settings, count) if settings.summary and not settings.shard else None
@@ -189,19 +195,12 @@ def run_llm(
         dump_prompts([*jobs, *([summary] if summary else [])], Path(settings.dump_prompts))
     if settings.dry_run:
         observer(
-            f"prreview: dry run: {len(jobs)} calls, ~{out.planned_prompt_tokens} prompt tokens"
+            f"prreview: dry run: {len(jobs)} calls, ~{planned.planned_prompt_tokens} prompt tokens"
         )
-        return out, len(refs)
-    engine = _engine(settings, deadline_at, progress)
+        return planned, len(refs)
+    engine = _engine(settings, deadline_at, progress, accept=is_usable)
     ctx = Context(settings, changes, analysis.context, cfg, count, _lines_of(analysis), observer)
-    try:
-        run_jobs(jobs, engine, ctx, out, extra=summary)
-    except Terminated:
-        # Keep what finished: the pipeline still writes an (incomplete) report, then the CLI
-        # exits 143. A second SIGTERM while writing ends the process at once.
-        out.failed.append("terminated by SIGTERM")
-        out.incomplete_reason = TERMINATED_REASON
-    return out, len(refs)
+    return planned + run_jobs(jobs, engine, ctx, extra=summary), len(refs)
 
 
 def _lines_of(analysis: Analysis) -> Callable[[str], list[str] | None]:
@@ -228,7 +227,8 @@ def _engine(
     settings: Settings,
     deadline_at: float | None,
     progress: Callable[[ProgressEvent], None] | None,
-) -> object:
+    accept: Acceptor | None = None,
+) -> Engine:
 
     cache = None
     if not settings.no_cache:
@@ -244,16 +244,15 @@ def _engine(
         deadline_at=deadline_at,
         max_cost=settings.max_cost,
         max_tokens=settings.max_tokens,
-        verbose=settings.verbose,
     )
-    return Engine(config, cache, progress)
+    return Engine(config, cache, progress, accept)
 
 
 def engine_for(
     settings: Settings,
     deadline_at: float | None,
     progress: Callable[[ProgressEvent], None] | None = None,
-) -> object:
+) -> Engine:
     """The engine of `run` (cache, retries, fallbacks, budgets), for other model calls."""
     return _engine(settings, deadline_at, progress)
 

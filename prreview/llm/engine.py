@@ -1,9 +1,14 @@
 """The LLM engine: the only module that talks to LiteLLM.
 
 It runs chat requests concurrently, answers from the cache first (a fully cached run never
-imports litellm), retries transient failures itself (429, 5xx, connection errors, timeouts;
+imports litellm), retries transient failures with the package's one retry policy
+(`prreview.retry`: 429, 5xx, connection errors, timeouts, answers without choices;
 exponential backoff with full jitter, Retry-After honoured up to a cap), then tries the
 fallback models, and enforces the run's deadline and budget. It does not interpret answers.
+
+LiteLLM is configured once, when `_litellm()` first imports it (offline price map through
+`prreview.llm.offline`, no telemetry, no debug prints, its loggers quiet unless LITELLM_LOG
+is set); nothing changes a litellm global or the environment at call time.
 
 Keys come from the provider's environment variables through LiteLLM; they are never logged,
 cached or put in an error message. With --api-base and an `openai/...` model but no
@@ -30,10 +35,14 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from prreview.errors import AuthError, Terminated, UsageError
-from prreview.llm import tokens
+from prreview.llm import (
+    offline,  # noqa: F401  (sets the offline data paths at import)
+    tokens,
+)
 from prreview.llm.cache import Cache, key_for
 from prreview.llm.errors import Failure, classify, retry_after, scrub
-from prreview.models import Frozen
+from prreview.models import Frozen, RunCounters
+from prreview.retry import Retryable, RetryPolicy, with_retries_async
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +98,17 @@ class ChatResult(Frozen):
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def counters(self) -> RunCounters:
+        """This result's share of the run's counters (a cache hit is not a call)."""
+        return RunCounters(
+            calls=int(not self.cached and self.attempts > 0),
+            cache_hits=int(self.cached),
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            cost_usd=self.cost_usd,
+        )
+
 
 class EngineConfig(Frozen):
     api_base: str | None = None
@@ -102,9 +122,18 @@ class EngineConfig(Frozen):
     """time.monotonic() value after which no call starts and pending calls end."""
     max_cost: float | None = None
     max_tokens: int | None = None
-    verbose: bool = False
     backoff_base: float = 0.5
     backoff_max: float = 8.0
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            retries=self.retries,
+            backoff=self.backoff_base,
+            backoff_max=self.backoff_max,
+            max_wait=self.retry_after_cap,
+            timeout=self.timeout,
+        )
 
 
 ProgressKind = Literal["cached", "started", "retry", "fallback", "finished"]
@@ -126,8 +155,7 @@ class _Run:
 
     total: int
     done: int = 0
-    cost: float = 0.0
-    tokens: int = 0
+    counters: RunCounters = field(default_factory=RunCounters)
     exhausted: bool = False
     unpriced: set[str] = field(default_factory=set)
 
@@ -152,8 +180,11 @@ def _provider(model: str) -> tuple[str, str | None]:
 
 @functools.cache
 def _litellm() -> ModuleType:
-    """Import and quieten litellm once: offline price map, no telemetry, no debug prints."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    """Import and configure litellm, once per process: the only place its globals are set.
+
+    The offline price map was chosen at this module's import (`offline`); here: no telemetry,
+    no debug prints, and its loggers quiet unless the user asked for them with LITELLM_LOG.
+    """
     import litellm
 
     litellm.suppress_debug_info = True
@@ -161,6 +192,9 @@ def _litellm() -> ModuleType:
     litellm.drop_params = True
     if hasattr(litellm, "telemetry"):
         litellm.telemetry = False
+    if not os.environ.get("LITELLM_LOG"):
+        for name in _LITELLM_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     return litellm
 
 
@@ -184,11 +218,6 @@ def prefetch() -> threading.Thread:
     thread = threading.Thread(target=work, name="prreview-litellm-import", daemon=False)
     thread.start()
     return thread
-
-
-def _set_log_level(verbose: bool) -> None:
-    for name in _LITELLM_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING if verbose else logging.CRITICAL)
 
 
 def _lookup(fn: Callable[[], Any], default: Any) -> Any:
@@ -217,17 +246,26 @@ def response_format(model: str, schema_json: str) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------- the engine
 
 
+Acceptor = Callable[[str], bool]
+"""The caller's answer check: only answers it accepts are cached or served from the cache."""
+
+
 class Engine:
     def __init__(
         self,
         config: EngineConfig,
         cache: Cache | None = None,
         on_progress: Callable[[ProgressEvent], None] | None = None,
+        accept: Acceptor | None = None,
     ) -> None:
         self.config = config
         self.cache = cache
         self.on_progress = on_progress
+        self.accept = accept
         self._rng = random.Random()
+
+    def _cacheable(self, result: ChatResult) -> bool:
+        return result.ok and (self.accept is None or self.accept(result.text))
 
     def cache_key(self, req: ChatRequest) -> str:
         params = {
@@ -268,7 +306,6 @@ class Engine:
         pending = [i for i, res in enumerate(results) if res is None]
         if pending:
             _litellm()
-            _set_log_level(self.config.verbose)
             sem = asyncio.Semaphore(self.config.max_concurrency)
             tasks = [
                 asyncio.ensure_future(self._one(sem, run, requests[i], keys[i])) for i in pending
@@ -302,7 +339,7 @@ class Engine:
         except (ValueError, TypeError, ValidationError):
             log.warning("cache entry %s is not a valid result; ignoring it", key[:12])
             return None
-        if not result.ok:
+        if not self._cacheable(result):
             return None
         run.done += 1
         self._emit("cached", req, run, model=result.model)
@@ -322,7 +359,7 @@ class Engine:
                 result = await asyncio.wait_for(self._chain(sem, run, req, attempts), remaining)
             except asyncio.TimeoutError:
                 result = _failed(req, "deadline", "the run's deadline passed", attempts[0])
-        if result.ok and self.cache is not None:
+        if self.cache is not None and self._cacheable(result):
             self.cache.set(key, result.model_dump_json(exclude={"key", "cached", "latency_s"}))
         run.done += 1
         self._emit("finished", req, run, model=result.model, detail=result.error or "")
@@ -352,14 +389,16 @@ class Engine:
         self, run: _Run, req: ChatRequest, model: str, attempts: list[int]
     ) -> ChatResult | str:
         """A result, or the scrubbed reason the model stayed unavailable."""
-        cfg = self.config
-        reason = ""
-        for retry in range(cfg.retries + 1):
+        first = attempts[0]
+        last = [""]
+
+        async def attempt() -> ChatResult:
             if run.exhausted:
                 return _failed(req, "budget", "the run's budget was used up", attempts[0])
             attempts[0] += 1
-            kind: ProgressKind = "retry" if retry else "started"
-            self._emit(kind, req, run, model=model, attempt=retry + 1, detail=reason)
+            number = attempts[0] - first
+            kind: ProgressKind = "retry" if number > 1 else "started"
+            self._emit(kind, req, run, model=model, attempt=number, detail=last[0])
             try:
                 response = await _litellm().acompletion(**self._call_args(req, model))
             except Exception as exc:
@@ -368,16 +407,23 @@ class Engine:
                     raise
                 if failure.kind != "retry":
                     return self._fatal(req, model, failure, attempts[0])
-                reason = failure.detail
-                if retry < cfg.retries:
-                    await asyncio.sleep(self._backoff(retry, exc))
-                continue
+                last[0] = failure.detail
+                raise Retryable(failure.detail, retry_after(exc)) from None
+            if not getattr(response, "choices", None):
+                last[0] = "the provider's answer has no choices"
+                raise Retryable(last[0])
             return self._account(run, req, model, response, attempts[0])
-        return reason
+
+        try:
+            return await with_retries_async(self.config.retry_policy, attempt, rng=self._rng)
+        except Retryable as exc:
+            return exc.reason
 
     def _fatal(self, req: ChatRequest, model: str, failure: Failure, attempts: int) -> ChatResult:
         if failure.kind == "context_length":
             return _failed(req, "context_length", failure.detail, attempts, model)
+        if failure.kind == "call":
+            return _failed(req, "failed", failure.detail, attempts, model)
         provider, env_var = _provider(model)
         status = f"HTTP {failure.status}" if failure.status else "error"
         if failure.kind == "auth":
@@ -396,13 +442,6 @@ class Engine:
             f"{provider} rejected the request for model '{model}' ({status}): {failure.detail}",
             hint="check --model and --api-base",
         )
-
-    def _backoff(self, retry: int, exc: BaseException) -> float:
-        cfg = self.config
-        wait = retry_after(exc)
-        if wait is not None:
-            return min(wait, cfg.retry_after_cap)
-        return self._rng.uniform(0.0, min(cfg.backoff_max, cfg.backoff_base * 2**retry))
 
     def _call_args(self, req: ChatRequest, model: str) -> dict[str, Any]:
         args: dict[str, Any] = {
@@ -432,7 +471,8 @@ class Engine:
         self, run: _Run, req: ChatRequest, model: str, response: Any, attempts: int
     ) -> ChatResult:
         choice = response.choices[0]
-        text = choice.message.content or ""
+        content = getattr(getattr(choice, "message", None), "content", None)
+        text = content if isinstance(content, str) else ""
         usage = getattr(response, "usage", None)
         prompt = getattr(usage, "prompt_tokens", None)
         completion = getattr(usage, "completion_tokens", None)
@@ -444,15 +484,8 @@ class Engine:
         if cost is None and self.config.max_cost is not None and model not in run.unpriced:
             run.unpriced.add(model)
             log.warning("no price known for %s: --max-cost cannot count its calls", model)
-        run.cost += float(cost or 0.0)
-        run.tokens += int(prompt) + int(completion)
-        cfg = self.config
-        if (cfg.max_cost is not None and run.cost >= cfg.max_cost) or (
-            cfg.max_tokens is not None and run.tokens >= cfg.max_tokens
-        ):
-            run.exhausted = True
         truncated = choice.finish_reason == "length"
-        return ChatResult(
+        result = ChatResult(
             key=req.key,
             text=text,
             finish_reason=choice.finish_reason,
@@ -465,6 +498,13 @@ class Engine:
             error="truncated" if truncated else None,
             error_detail="the answer hit max_output_tokens" if truncated else "",
         )
+        run.counters = run.counters + result.counters
+        cfg = self.config
+        if (cfg.max_cost is not None and run.counters.cost_usd >= cfg.max_cost) or (
+            cfg.max_tokens is not None and run.counters.tokens >= cfg.max_tokens
+        ):
+            run.exhausted = True
+        return result
 
 
 def _same_provider(model: str, primary: str) -> bool:

@@ -1,20 +1,20 @@
 """Provider errors: what they mean for a review, and scrubbing credentials out of them.
 
-Used by llm.py; receives the litellm module as an argument instead of importing it, so that
-llm.py stays the only module that imports litellm.
+Used by engine.py; receives the litellm module as an argument instead of importing it, so
+that engine.py stays the only module that imports litellm. Details never carry litellm's own
+traceback text (it wraps some malformed answers in one): only the provider's message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from types import ModuleType
 from typing import Literal
 
+from prreview.retry import parse_retry_after
 from prreview.secrets.redact import credential_values
 
 _SECRET_PATTERNS = (
@@ -26,10 +26,15 @@ _CONTEXT_HINT = re.compile(
     r"context[ _-]?length|context window|maximum context|prompt is too long|too many tokens", re.I
 )
 _LITELLM_PREFIX = re.compile(r"^(?:(?:litellm\.)?[A-Za-z]*(?:Error|Exception|Timeout)\s*[:-]\s*)+")
+_TRACEBACK = re.compile(r"\s*Traceback \(most recent call last\):.*", re.S)
+_LITELLM_NOISE = re.compile(
+    r"\s*(?:received_args=|LiteLLM Retried:|Give Feedback / Get Help).*", re.S
+)
 _RETRY_STATUS = frozenset({408, 409, 425, 429})
 _TRANSPORT_ERRORS = (TimeoutError, asyncio.TimeoutError, ConnectionError)
 """Raised by the transport when a provider SDK does not wrap them."""
-FailureKind = Literal["retry", "context_length", "auth", "usage"]
+FailureKind = Literal["retry", "context_length", "auth", "usage", "call"]
+"""call: this request failed (e.g. HTTP 422) but the configuration is fine: not retried."""
 
 
 def scrub(text: str) -> str:
@@ -39,6 +44,15 @@ def scrub(text: str) -> str:
     text = _SECRET_PATTERNS[0].sub("sk-***", text)
     text = _SECRET_PATTERNS[1].sub("Bearer ***", text)
     return _SECRET_PATTERNS[2].sub(r"\1\2***", text)
+
+
+def clean_message(text: str) -> str:
+    """The provider's message without litellm's prefixes, tracebacks and debug hints."""
+    text = _LITELLM_PREFIX.sub("", text.strip())
+    cut = _LITELLM_NOISE.sub("", _TRACEBACK.sub("", text)).strip()
+    if cut != text.strip():
+        cut = (cut.rstrip(":") + " (malformed provider answer)").strip()
+    return cut or "malformed provider answer"
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,7 @@ def classify(llm: ModuleType, exc: BaseException) -> Failure | None:
     """What a provider error means for us; None for errors that are not the provider's."""
     status = getattr(exc, "status_code", None)
     status = status if isinstance(status, int) else None
-    message = _LITELLM_PREFIX.sub("", str(getattr(exc, "message", "") or exc))
+    message = clean_message(str(getattr(exc, "message", "") or exc))
     detail = scrub(f"{f'HTTP {status}' if status else type(exc).__name__}: {message}"[:500])
     kind: FailureKind
     if isinstance(exc, llm.ContextWindowExceededError) or (
@@ -70,6 +84,8 @@ def classify(llm: ModuleType, exc: BaseException) -> Failure | None:
         or (status is not None and status >= 500)
     ):
         kind = "retry"
+    elif status == 422:
+        kind = "call"
     elif status is not None and 400 <= status < 500:
         kind = "usage"
     else:
@@ -78,29 +94,10 @@ def classify(llm: ModuleType, exc: BaseException) -> Failure | None:
 
 
 def retry_after(exc: BaseException) -> float | None:
-    """Seconds from a Retry-After (or retry-after-ms) header: delta-seconds or an HTTP date."""
+    """The wait a provider error names (Retry-After, retry-after-ms), via `parse_retry_after`."""
     headers = getattr(exc, "litellm_response_headers", None) or getattr(
         getattr(exc, "response", None), "headers", None
     )
     if not headers:
         return None
-    lowered = {str(k).lower(): str(v) for k, v in headers.items()}
-    if "retry-after-ms" in lowered:
-        try:
-            return max(0.0, float(lowered["retry-after-ms"]) / 1000)
-        except ValueError:
-            pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+    return parse_retry_after({str(k): str(v) for k, v in headers.items()})

@@ -1,26 +1,24 @@
 """Model context windows and prices from LiteLLM's bundled price map, without importing litellm.
 
 `import litellm` costs seconds; planning and pre-flight estimates only need two numbers per
-model, which LiteLLM ships as a JSON file inside its package. Reading it takes ~40 ms.
+model, which LiteLLM ships as a JSON file inside its package (`offline.price_map_path`).
+Reading it takes ~40 ms.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
-from pathlib import Path
 from typing import Any
 
-_MAP_FILE = "model_prices_and_context_window_backup.json"
+from prreview.llm import offline
 
 
 @functools.cache
 def _price_map() -> dict[str, Any]:
-    spec = importlib.util.find_spec("litellm")
-    if spec is None or not spec.submodule_search_locations:
+    path = offline.price_map_path()
+    if path is None:
         return {}
-    path = Path(next(iter(spec.submodule_search_locations))) / _MAP_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

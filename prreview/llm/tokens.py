@@ -1,25 +1,23 @@
 """Token counting with tiktoken, offline.
 
 tiktoken downloads its encodings on first use; CI runners are often offline. LiteLLM ships
-cl100k_base and o200k_base in its package under the names of tiktoken's cache keys, so we
-point TIKTOKEN_CACHE_DIR there (unless the user set it) without importing litellm. When no
-encoding can be loaded, counts are estimated as len(text) // 4 + 1 and flagged approximate.
+cl100k_base and o200k_base in its package, and `prreview.llm.offline` points
+TIKTOKEN_CACHE_DIR there once, at import, unless the user set it (litellm is not imported).
+When an encoding cannot be loaded offline, counts are estimated as len(text) // 4 + 1 and
+flagged approximate.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.util
 import logging
-import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
+
+from prreview.llm import offline
 
 log = logging.getLogger(__name__)
 
-_BLOB_URL = "https://openaipublic.blob.core.windows.net/encodings/{}.tiktoken"
 _O200K_PREFIXES = ("gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4")
 _MESSAGE_OVERHEAD = 4
 _REPLY_PRIMER = 3
@@ -31,27 +29,12 @@ def encoding_name(model: str | None) -> str:
     return "o200k_base" if name.startswith(_O200K_PREFIXES) else "cl100k_base"
 
 
-def _bundled_dir() -> Path | None:
-    spec = importlib.util.find_spec("litellm")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "litellm_core_utils" / "tokenizers"
-    return path if path.is_dir() else None
-
-
-def _cache_key(encoding: str) -> str:
-    return hashlib.sha1(_BLOB_URL.format(encoding).encode()).hexdigest()
-
-
 @functools.cache
 def _encoding(name: str) -> Any | None:
     """The tiktoken encoding, or None (warned once) when it cannot be loaded offline."""
-    if "TIKTOKEN_CACHE_DIR" not in os.environ:
-        bundled = _bundled_dir()
-        if bundled is None or not (bundled / _cache_key(name)).is_file():
-            log.warning("tokenizer %s not available offline; token counts are estimates", name)
-            return None
-        os.environ["TIKTOKEN_CACHE_DIR"] = str(bundled)
+    if not offline.encoding_available(name):
+        log.warning("tokenizer %s not available offline; token counts are estimates", name)
+        return None
     try:
         import tiktoken
 

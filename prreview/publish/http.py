@@ -6,11 +6,9 @@ permission that endpoint needs, so a CI log says what to grant without a debuggi
 
 from __future__ import annotations
 
-import email.utils
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,19 +16,13 @@ import httpx
 
 from prreview.errors import AuthError, IncompleteError, UsageError
 from prreview.report import escape
+from prreview.retry import Retryable, RetryPolicy, parse_retry_after, with_retries
 
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _ERROR_DETAIL_LIMIT = 300
+_SECONDARY_LIMIT_WAIT = 60.0
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    retries: int = 4
-    backoff: float = 1.0
-    """First wait in seconds; doubled on every retry."""
-    max_wait: float = 60.0
-    """Cap on one wait, Retry-After and rate-limit resets included."""
-    timeout: float = 30.0
+__all__ = ["Api", "RetryPolicy", "api_detail"]
 
 
 Denied = Callable[[int, str, str], AuthError]
@@ -81,25 +73,35 @@ class Api:
     ) -> httpx.Response:
         """One request with retries. Statuses in `accept` are returned instead of raised."""
         url = path if path.startswith(("http://", "https://")) else self.url(path)
-        for attempt in range(self._retry.retries + 1):
-            last = attempt == self._retry.retries
+        attempts = [0]
+
+        def attempt() -> httpx.Response:
+            attempts[0] += 1
             try:
                 # `params={}` would make httpx drop the query of a pagination link.
                 resp = self._client.request(method, url, json=json, params=params or None)
             except httpx.TransportError as exc:
-                if last:
-                    raise IncompleteError(
-                        f"{self.name} API unreachable ({type(exc).__name__}) after "
-                        f"{attempt + 1} attempts: {method} {_path_of(url)}"
-                    ) from None
-                time.sleep(self._backoff(attempt))
-                continue
-            wait = self._retry_wait(resp, attempt)
-            if wait is not None and not last:
-                time.sleep(wait)
-                continue
-            return self._checked(resp, method, url, need, accept, retried=wait is not None)
-        raise AssertionError("unreachable")
+                raise Retryable(type(exc).__name__) from None
+            transient = self._transient(resp)
+            if transient is not None:
+                raise transient
+            return resp
+
+        try:
+            resp = with_retries(self._retry, attempt, sleep=time.sleep)
+        except Retryable as exc:
+            endpoint = f"{method} {_path_of(url)}"
+            if not isinstance(exc.payload, httpx.Response):
+                raise IncompleteError(
+                    f"{self.name} API unreachable ({exc.reason}) after "
+                    f"{attempts[0]} attempts: {endpoint}"
+                ) from None
+            raise IncompleteError(
+                f"{self.name} API kept failing ({exc.payload.status_code}) after "
+                f"{attempts[0]} attempts: {endpoint}",
+                hint="rate limited or unavailable; re-run the job later",
+            ) from None
+        return self._checked(resp, method, url, need, accept)
 
     def _checked(
         self,
@@ -108,16 +110,8 @@ class Api:
         url: str,
         need: str,
         accept: tuple[int, ...],
-        *,
-        retried: bool,
     ) -> httpx.Response:
         status = resp.status_code
-        if retried:
-            raise IncompleteError(
-                f"{self.name} API kept failing ({status}) after {self._retry.retries + 1} "
-                f"attempts: {method} {_path_of(url)}",
-                hint="rate limited or unavailable; re-run the job later",
-            )
         if status in accept or 200 <= status < 300:
             return resp
         endpoint = f"{method} {_path_of(url)}"
@@ -128,11 +122,8 @@ class Api:
             hint=f"this call needs {need}",
         )
 
-    def _backoff(self, attempt: int) -> float:
-        return min(self._retry.backoff * (2**attempt), self._retry.max_wait)
-
-    def _retry_wait(self, resp: httpx.Response, attempt: int) -> float | None:
-        """Seconds to wait before retrying, or None when the answer is final."""
+    def _transient(self, resp: httpx.Response) -> Retryable | None:
+        """The failure to retry (with the wait the server named, if any); None when final."""
         status = resp.status_code
         remaining = resp.headers.get(
             "x-ratelimit-remaining", resp.headers.get("ratelimit-remaining")
@@ -148,17 +139,16 @@ class Api:
         )
         if not limited and status < 500:
             return None
-        wait = _retry_after(resp.headers.get("retry-after"))
+        wait = parse_retry_after(resp.headers)
         if wait is None and limited:
             wait = _reset_wait(
                 resp.headers.get("x-ratelimit-reset", resp.headers.get("ratelimit-reset"))
             )
         if wait is None and limited:
-            # GitHub: a secondary limit without Retry-After means "wait at least a minute".
-            wait = max(self._backoff(attempt), 60.0)
-        if wait is None:
-            wait = self._backoff(attempt)
-        return max(0.0, min(wait, self._retry.max_wait))
+            # GitHub: a secondary limit without Retry-After means "wait at least a minute"
+            # (the policy still caps it at max_wait).
+            wait = _SECONDARY_LIMIT_WAIT
+        return Retryable(f"HTTP {status}", wait, resp)
 
     def pages(self, path: str, *, need: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Every item of a paginated list (Link rel="next", else GitLab's X-Next-Page)."""
@@ -211,19 +201,6 @@ class Api:
 
 def _path_of(url: str) -> str:
     return urlsplit(url).path
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.replace(".", "", 1).isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return when.timestamp() - time.time()
 
 
 def _reset_wait(value: str | None) -> float | None:

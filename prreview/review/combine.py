@@ -14,7 +14,7 @@ from prreview.change.git import is_ancestor, repo_root, rev_parse
 from prreview.config.locations import guard_state, trusted_state
 from prreview.config.settings import Settings
 from prreview.errors import UsageError
-from prreview.models import FileChange, Finding, Review, Stats
+from prreview.models import FileChange, Finding, Review, RunCounters, Stats
 from prreview.review import gate
 from prreview.review.load import load_review
 from prreview.review.merge import merge_findings, merged_count
@@ -26,15 +26,15 @@ def _sum_stats(parts: Sequence[Stats]) -> Stats:
     added = {
         name: sum(getattr(p, name) for p in parts)
         for name in (
-            "units", "units_failed", "calls", "cache_hits", "prompt_tokens", "completion_tokens",
-            "shared_prefix_tokens", "findings_dropped", "suppressed", "filtered",
+            "units", "units_failed", "shared_prefix_tokens", "findings_dropped", "suppressed",
+            "filtered",
         )
     }  # fmt: skip
     return first.model_copy(
         update={
+            **RunCounters.total(parts).model_dump(),
             **added,
             "hunks_reviewed": min(first.hunks, sum(p.hunks_reviewed for p in parts)),
-            "cost_usd": round(sum(p.cost_usd for p in parts), 6),
             "latency_max_s": max(p.latency_max_s for p in parts),
             "latency_median_s": max(p.latency_median_s for p in parts),
             "duration_s": max(p.duration_s for p in parts),

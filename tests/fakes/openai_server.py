@@ -13,6 +13,8 @@ the default answer `{"findings": [], "summary": ""}`. Register the pytest fixtur
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -40,6 +42,8 @@ class Response:
     """Raw body sent as is (overrides everything but status and headers)."""
     hang: bool = False
     """Never answer (until the server closes): for timeouts and deadlines."""
+    reset: bool = False
+    """Reset the connection (TCP RST) instead of answering."""
     error_code: str | None = None
     error_type: str = "invalid_request_error"
     prompt_tokens: int = 11
@@ -170,6 +174,9 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if resp.hang:
                 server._stop.wait()
                 return
+            if resp.reset:
+                _reset(self)
+                return
             delay = resp.delay + server.latency
             if delay and server._stop.wait(delay):
                 return
@@ -207,6 +214,13 @@ def _make_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.close_connection = True
 
     return Handler
+
+
+def _reset(handler: BaseHTTPRequestHandler) -> None:
+    """Close the client's connection with a TCP RST (SO_LINGER 0), sending nothing."""
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.close_connection = True
+    handler.connection.close()
 
 
 def _error_body(message: str, kind: str, code: str | None) -> bytes:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +22,8 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 from typing_extensions import Self
 
 _SECRET_HEADERS = {"authorization", "private-token", "job-token"}
+RESET = -1
+"""Status of an injected failure that resets the connection instead of answering."""
 
 
 class HttpError(Exception):
@@ -48,6 +53,8 @@ class Recorded:
     body: Any
     status: int = 0
     credentials: bool = False
+    at: float = field(default_factory=time.monotonic)
+    """When the request arrived (time.monotonic)."""
 
 
 @dataclass
@@ -58,6 +65,8 @@ class Failure:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     times: int = 1
+    reset: bool = False
+    """Reset the connection (TCP RST) instead of answering."""
 
 
 Handler = Callable[[Call], tuple[int, Any]]
@@ -95,8 +104,9 @@ class FakeRestServer:
         headers: dict[str, str] | None = None,
         body: Any = None,
         times: int = 1,
+        reset: bool = False,
     ) -> None:
-        """Answer the next `times` matching requests with `status` before handling them."""
+        """Answer the next `times` matching requests with `status` (or a connection reset)."""
         with self.lock:
             self._failures.append(
                 Failure(
@@ -106,6 +116,7 @@ class FakeRestServer:
                     headers or {},
                     {"message": "boom"} if body is None else body,
                     times,
+                    reset,
                 )
             )
 
@@ -173,6 +184,8 @@ class FakeRestServer:
             active = failure.times > 0 and failure.method == method
             if active and re.fullmatch(failure.pattern, path):
                 failure.times -= 1
+                if failure.reset:
+                    return RESET, None, {}
                 return failure.status, failure.body, failure.headers
         return None
 
@@ -203,6 +216,12 @@ def _handler_for(server: FakeRestServer) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, body, extra = server.dispatch(self.command, self.path, headers, raw)
+            if status == RESET:
+                linger = struct.pack("ii", 1, 0)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                self.close_connection = True
+                self.connection.close()
+                return
             data = b"" if status == 204 or body is None else json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -48,14 +48,15 @@ def test_max_tokens_drops_the_least_risky_unit_and_says_so(
     assert planned > 0 and openai_server.requests == []
     budget = planned + 2 * 100 - 1  # two units of one evaluator: one must go
     res = run_main(capsys, *_args(repo, openai_server, "--max-tokens", str(budget)))
-    assert res.code == 0, res.err
+    assert res.code == 3, res.err  # a unit the model never saw: incomplete (issue 12.3)
     review = Review.model_validate_json(res.out)
+    assert not review.complete
     sent = "\n".join(str(m["content"]) for r in openai_server.requests for m in r.body["messages"])
     assert len(openai_server.requests) == 1
     assert "src/auth/login.py" in sent, "the security-sensitive unit is kept"
     assert "docs/tools/fmt.py" not in sent
     skipped = [s for s in review.skipped if s.path == "docs/tools/fmt.py"]
-    assert skipped and "--max-tokens" in skipped[0].reason
+    assert skipped and "--max-tokens" in skipped[0].reason and skipped[0].incomplete
     assert review.stats.hunks_reviewed < review.stats.hunks
 
 
