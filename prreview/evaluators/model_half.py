@@ -13,6 +13,7 @@ from pathlib import Path
 
 from prreview.config.settings import Settings
 from prreview.context.gather import ContextRequest, gather_context_many
+from prreview.context.pack import PackReport
 from prreview.context.symbols import changed_symbols
 from prreview.errors import TERMINATED_REASON, BudgetError, Terminated
 from prreview.evaluators.jobs import (
@@ -32,6 +33,7 @@ from prreview.llm.engine import Engine, EngineConfig, ProgressEvent
 from prreview.llm.prices import context_window, estimate_cost
 from prreview.models import ChangeSet, SkippedItem, Snippet, Symbol
 from prreview.plan.units import Plan, PlanConfig, parse_shard, path_risk, plan_units, shard_units
+from prreview.plan.view import render_packs_text
 
 Observer = Callable[[str], None]
 DEFAULT_UNIT_TOKENS = 12_000
@@ -155,11 +157,14 @@ def run_llm(
 
     model = settings.model or ""
     count = lambda text: tokens.count_tokens(text, model)  # noqa: E731
-    cfg = PlanConfig(unit_tokens=unit_budget(settings, model))
+    cfg = PlanConfig(
+        unit_tokens=unit_budget(settings, model), context_tokens=settings.context_tokens
+    )
     out = Outcome()
     jobs: list[Job] = []
     refs: set[tuple[str, int]] = set()
     hunks_total = 0
+    packs: list[PackReport] = []
     for plan, plan_specs in _routed_plans(changes, analysis, specs, cfg, count):
         units = list(plan.units)
         if settings.shard:
@@ -169,6 +174,8 @@ def run_llm(
         jobs.extend(build_jobs(units, plan_specs, settings, count))
         hunks_total = max(hunks_total, plan.hunks_total)
         refs.update(r for u in units for r in u.hunk_refs)
+        kept = {u.id for u in units}
+        packs.extend(p for p in plan.packs if p.unit_id in kept)
     estimate = sum(j.prompt_tokens + settings.max_output_tokens for j in jobs)
     jobs = _fit_token_budget(jobs, settings, out, estimate)
     out.planned_prompt_tokens = sum(j.prompt_tokens for j in jobs)
@@ -179,6 +186,7 @@ def run_llm(
     )
     if settings.dump_prompts is not None:
         dump_prompts([*jobs, *([summary] if summary else [])], Path(settings.dump_prompts))
+    _report_packs(observer, packs, detail=settings.dry_run or settings.verbose)
     if settings.dry_run:
         observer(
             f"prreview: dry run: {len(jobs)} calls, ~{out.planned_prompt_tokens} prompt tokens"
@@ -194,6 +202,13 @@ def run_llm(
         out.failed.append("terminated by SIGTERM")
         out.incomplete_reason = TERMINATED_REASON
     return out, len(refs)
+
+
+def _report_packs(observer: Observer, packs: Sequence[PackReport], detail: bool) -> None:
+    """The dry run (and --verbose) lists every pack; a run names the units given less context."""
+    text = render_packs_text(packs, detail=detail)
+    for line in text.splitlines():
+        observer(f"prreview: {line}")
 
 
 def _lines_of(analysis: Analysis) -> Callable[[str], list[str] | None]:
