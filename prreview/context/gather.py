@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from prreview.change.languages import is_code
 from prreview.context.cache import ContextCache, ContextLimits, SourceTree
-from prreview.context.lookup import call_targets, find_call_sites, find_definitions
+from prreview.context.lookup import CONSTRUCTORS, call_targets, find_call_sites, find_definitions
 from prreview.context.outline import Definition, extract_definitions
 from prreview.context.paths import cut, is_test_path, module_stem, split_lines
 from prreview.context.related import find_guidelines, find_tests
@@ -43,6 +43,7 @@ class _Prepared:
     """The name tests import the module by (None for a test file)."""
     mentions: list[str]
     """Names of changed symbols that tests may mention."""
+    file_symbols: tuple[Symbol, ...] = ()
 
 
 def gather_context(
@@ -105,7 +106,7 @@ def _prepare(request: ContextRequest, limits: ContextLimits) -> _Prepared:
     lines = split_lines(new_text) if new_text is not None else []
     local = extract_definitions(new_text, file.language, file.path) if new_text else []
     shown = _enclosing(file, own, lines, request.old_text, local, limits)
-    visible = [(s.start_line, s.end_line) for s in shown if s.kind == "enclosing"]
+    visible = _function_spans(own)
     code = new_text is not None and is_code(file.language, file.path)
     words = _ranked_words(file, new_text, own, visible, limits) if code and new_text else []
     targets = call_targets(own, limits.max_call_site_symbols)
@@ -115,7 +116,16 @@ def _prepare(request: ContextRequest, limits: ContextLimits) -> _Prepared:
     searched = [n for _, n in targets] + ([stem] if stem else []) + mentions
     searched += [w for w in words if w not in local_names]
     searched = list(dict.fromkeys(searched))
-    return _Prepared(file, local, lines, shown, words, searched, targets, stem, mentions)
+    return _Prepared(file, local, lines, shown, words, searched, targets, stem, mentions, own)
+
+
+def _function_spans(symbols: Sequence[Symbol]) -> list[tuple[int, int]]:
+    """Where the changed functions are: their bodies go with the pack (or the diff)."""
+    return [
+        (s.new_start, s.new_end)
+        for s in symbols
+        if s.kind not in ("class", "module") and s.new_start is not None and s.new_end is not None
+    ]
 
 
 def _mentioned(symbols: tuple[Symbol, ...], limit: int) -> list[str]:
@@ -130,7 +140,7 @@ def _assemble(
     if p.file.is_binary or p.file.is_submodule:
         return []
     path = p.file.path
-    visible = [(s.start_line, s.end_line) for s in p.shown if s.kind == "enclosing"]
+    visible = _function_spans(p.file_symbols)
     searched = set(p.searched)
     words = [w for w in p.words if w in chosen or w not in searched]
     targets = [(s, name) for s, name in p.targets if name in chosen]
@@ -154,35 +164,84 @@ def _enclosing(
     local: list[Definition],
     limits: ContextLimits,
 ) -> list[Snippet]:
-    """The new version of each changed definition, then the old version of the modified ones."""
+    """Signatures and class headers (with constructors) first, then the changed definitions.
+
+    A class is never sent whole: its header and constructor stand for it. The pack leaves
+    out the lines the diff shows. An old version goes only with a deleted definition: a
+    modified one is its new version plus the diff.
+    """
     added = file.added_line_numbers()
-    removed = {ln.old_lineno for h in file.hunks for ln in h.lines if ln.kind == "removed"}
-    old_lines = split_lines(old_text) if old_text is not None else []
-    old_path = file.old_path or file.path
-    new_out: list[Snippet] = []
-    old_out: list[Snippet] = []
+    heads: list[Snippet] = []
+    bodies: list[Snippet] = []
     for s in symbols:
         if s.kind == "module" or s.new_start is None or s.new_end is None or not lines:
             continue
-        if any(n.start_line <= s.new_start and s.new_end <= n.end_line for n in new_out):
+        if s.kind == "class":
+            heads += _class_head(file.path, s, lines, local, limits)
             continue
-        huge_class = s.kind == "class" and s.new_end - s.new_start >= limits.max_enclosing_lines
-        if huge_class:
-            spans = [(s.new_start, _class_header_end(s.new_start, s.new_end, local))]
-        else:
-            spans = _spans(s.new_start, s.new_end, added, limits)
-        suffix = _suffix(spans, s.new_start, s.new_end, huge_class)
-        label = f"{s.kind} {s.qualified_name} ({s.change}){suffix}"
-        new_out += [x for a, b in spans if (x := cut("enclosing", file.path, lines, a, b, label))]
-        if s.change != "modified" or huge_class or s.old_start is None or s.old_end is None:
+        sig_end = signature_end(lines, s.new_start, s.new_end, s.name)
+        label = f"signature of {s.kind} {s.qualified_name}"
+        heads += [x for x in [cut("enclosing", file.path, lines, s.new_start, sig_end, label)] if x]
+        if any(b.start_line <= s.new_start and s.new_end <= b.end_line for b in bodies):
             continue
-        spans = _spans(s.old_start, s.old_end, {n for n in removed if n}, limits)
-        suffix = _suffix(spans, s.old_start, s.old_end, False)
+        spans = _spans(s.new_start, s.new_end, added, limits)
+        label = f"{s.kind} {s.qualified_name} ({s.change}){_suffix(spans, s.new_start, s.new_end)}"
+        bodies += [x for a, b in spans if (x := cut("enclosing", file.path, lines, a, b, label))]
+    return heads + bodies + _deleted(file, symbols, old_text, limits)
+
+
+def _class_head(
+    path: str, s: Symbol, lines: list[str], local: list[Definition], limits: ContextLimits
+) -> list[Snippet]:
+    """The class line(s) without the docstring, and the constructor (its signature if long)."""
+    start, end = s.new_start or 1, s.new_end or 1
+    head_end = signature_end(lines, start, end, s.name)
+    out = [cut("enclosing", path, lines, start, head_end, f"class header of {s.qualified_name}")]
+    for d in local:
+        if d.name in CONSTRUCTORS and start < d.start_line <= end and d.end_line <= end:
+            last = d.end_line
+            if d.length > limits.max_caller_lines:
+                last = signature_end(lines, d.start_line, d.end_line, d.name)
+            label = f"constructor of {s.qualified_name}"
+            out.append(cut("enclosing", path, lines, d.start_line, last, label))
+            break
+    return [x for x in out if x is not None]
+
+
+def _deleted(
+    file: FileChange, symbols: tuple[Symbol, ...], old_text: str | None, limits: ContextLimits
+) -> list[Snippet]:
+    if old_text is None:
+        return []
+    removed = {ln.old_lineno for h in file.hunks for ln in h.lines if ln.kind == "removed"}
+    old_lines = split_lines(old_text)
+    old_path = file.old_path or file.path
+    out: list[Snippet] = []
+    for s in symbols:
+        if s.change != "deleted" or s.kind == "module" or s.old_start is None:
+            continue
+        spans = _spans(s.old_start, s.old_end or s.old_start, {n for n in removed if n}, limits)
+        suffix = _suffix(spans, s.old_start, s.old_end or s.old_start)
         label = f"old version of {s.qualified_name}{suffix}; line numbers refer to the old file {old_path}"
-        old_out += [
-            x for a, b in spans if (x := cut("old_version", old_path, old_lines, a, b, label))
-        ]
-    return new_out + old_out
+        out += [x for a, b in spans if (x := cut("old_version", old_path, old_lines, a, b, label))]
+    return out
+
+
+_OPENS = re.compile(r"[{:]\s*(?:#.*|//.*|/\*.*)?$|\{|=>|\bdo\s*(?:\|[^|]*\|)?\s*$")
+
+
+def signature_end(lines: list[str], start: int, end: int, name: str) -> int:
+    """Last line of the signature (or class line) of the definition at start..end."""
+    word = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])") if name else None
+    first = start
+    for n in range(start, min(end, start + 30) + 1):
+        if word is None or word.search(lines[n - 1]):
+            first = n
+            break
+    for n in range(first, min(end, first + 12) + 1):
+        if _OPENS.search(lines[n - 1].rstrip()):
+            return n
+    return first
 
 
 def _spans(start: int, end: int, changed: set[int], limits: ContextLimits) -> list[tuple[int, int]]:
@@ -200,16 +259,8 @@ def _spans(start: int, end: int, changed: set[int], limits: ContextLimits) -> li
     return [header, (low, high)]
 
 
-def _suffix(spans: list[tuple[int, int]], start: int, end: int, header: bool) -> str:
-    if header:
-        return " (class header)"
+def _suffix(spans: list[tuple[int, int]], start: int, end: int) -> str:
     return "" if spans == [(start, end)] else " (excerpt)"
-
-
-def _class_header_end(start: int, end: int, local: list[Definition]) -> int:
-    members = [d.start_line for d in local if start < d.start_line <= end]
-    first = min(members, default=start + 20)
-    return max(start, min(first - 1, start + 19))
 
 
 _BOUND = [

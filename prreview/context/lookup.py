@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from prreview.context.cache import ContextCache, ContextLimits
 from prreview.context.outline import Definition
 from prreview.context.paths import cut, is_test_path, nearness
+from prreview.context.resolve import call_resolves
 from prreview.models import Snippet, Symbol
 
 
@@ -84,7 +85,7 @@ def _definition_snippet(
     return cut("definition", path, lines, d.start_line, end, label)
 
 
-_CONSTRUCTORS = {"__init__", "constructor", "initialize"}
+CONSTRUCTORS = {"__init__", "constructor", "initialize"}
 
 
 def call_targets(symbols: Iterable[Symbol], limit: int) -> list[tuple[Symbol, str]]:
@@ -95,7 +96,7 @@ def call_targets(symbols: Iterable[Symbol], limit: int) -> list[tuple[Symbol, st
         if s.kind not in ("function", "method"):
             continue
         name = s.name
-        if name in _CONSTRUCTORS:
+        if name in CONSTRUCTORS:
             parts = s.qualified_name.split(".")
             name = parts[-2] if len(parts) > 1 else ""
         if len(name) >= 3 and name not in names:
@@ -134,17 +135,29 @@ def _call_sites(
     if len(elsewhere) >= limits.ambiguity:
         return []  # the callers found would mostly call the other definitions
     own = (symbol.new_start or 0, symbol.new_end or -1)
+    unique = sum(cache.definition_sites(name, True).values()) <= 1
     sites: list[tuple[str, int]] = []
     for path, line, text in sorted(hits, key=lambda h: (nearness(origin, h[0]), h[1])):
         if not include_tests and cache.is_test(path):
             continue
         if path == origin and own[0] <= line <= own[1]:
             continue
-        if _calls(text, name) and name not in cache.defined_names(path, line, text):
+        if name in cache.defined_names(path, line, text):
+            continue
+        if _resolves(text, name, symbol, path, line, cache, unique):
             sites.append((path, line))
             if len(sites) >= limits.max_call_sites:
                 break
     return sites
+
+
+def _resolves(
+    text: str, name: str, symbol: Symbol, path: str, line: int, cache: ContextCache, unique: bool
+) -> bool:
+    if symbol.name in CONSTRUCTORS:  # called by its class name: `Queue(`, `new Queue(`
+        return _calls(text, name)
+    lines = cache.lines(path) or []
+    return call_resolves(text, name, symbol, path, lines, line, unique)
 
 
 def _calls(text: str, name: str) -> bool:

@@ -152,18 +152,17 @@ def test_callee_defined_in_another_file_is_returned() -> None:
     assert all(not s.path.startswith("tests/") for s in definitions)
 
 
-def test_enclosing_and_old_version() -> None:
+def test_enclosing_signature_then_body_and_no_old_version_of_a_modified_function() -> None:
     snippets = _billing_context(DictTree(REPO))
     enclosing = _kinds(snippets, "enclosing")
-    assert [(s.path, s.start_line, s.end_line) for s in enclosing] == [("app/billing.py", 4, 7)]
-    assert enclosing[0].text == "\n".join(BILLING_NEW.split("\n")[3:7])
-    old = _kinds(snippets, "old_version")
-    assert [(s.path, s.start_line, s.end_line) for s in old] == [("app/billing.py", 4, 6)]
-    assert (
-        old[0].text
-        == "def invoice_total(amount, rate):\n    subtotal = amount\n    return subtotal"
-    )
-    assert "old file" in old[0].label
+    assert [(s.path, s.start_line, s.end_line) for s in enclosing] == [
+        ("app/billing.py", 4, 4),
+        ("app/billing.py", 4, 7),
+    ]
+    assert enclosing[0].label == "signature of function invoice_total"
+    assert enclosing[1].text == "\n".join(BILLING_NEW.split("\n")[3:7])
+    # the old version is the new one plus the diff: never sent for a modified function
+    assert _kinds(snippets, "old_version") == []
 
 
 def test_call_sites_of_changed_function() -> None:
@@ -266,7 +265,7 @@ def test_names_defined_too_often_are_skipped() -> None:
 def test_priority_order_and_one_grep_per_file() -> None:
     tree = DictTree(REPO)
     snippets = _billing_context(tree)
-    order = ["enclosing", "old_version", "definition", "call_site", "test", "guideline"]
+    order = ["enclosing", "definition", "call_site", "test", "guideline"]
     ranks = [order.index(s.kind) for s in snippets]
     assert ranks == sorted(ranks) and set(ranks) == set(range(len(order)))
     assert len(tree.grep_calls) == 1
@@ -317,12 +316,11 @@ def test_huge_class_gives_header_and_changed_method() -> None:
     )
     enclosing = _kinds(snippets, "enclosing")
     assert [(s.start_line, s.end_line, s.label) for s in enclosing] == [
-        (1, 4, "class Big (modified) (class header)"),
+        (1, 1, "class header of Big"),
+        (5 + 3 * 77, 5 + 3 * 77, "signature of method Big.m77"),
         (5 + 3 * 77, 6 + 3 * 77, "method Big.m77 (modified)"),
     ]
-    assert [s.text for s in _kinds(snippets, "old_version")] == [
-        "    def m77(self):\n        return 77"
-    ]
+    assert _kinds(snippets, "old_version") == []
 
 
 def test_typescript_callee_in_another_file() -> None:
@@ -354,7 +352,8 @@ def test_callers_of_a_deleted_function_and_renamed_old_path() -> None:
     assert [(s.qualified_name, s.change) for s in symbols] == [("legacy", "deleted")]
     snippets = gather_context(change, old_text=old, new_text=new, head=tree, symbols=symbols)
     assert [(s.kind, s.path, s.start_line) for s in snippets if s.kind != "guideline"] == [
-        ("call_site", "app/user.py", 1)
+        ("old_version", "app/old_name.py", 5),
+        ("call_site", "app/user.py", 1),
     ]
 
 
@@ -368,7 +367,10 @@ def test_new_file_has_no_old_version_and_binary_files_have_no_context() -> None:
         head=DictTree({**REPO, "app/fresh.py": new}),
         symbols=changed_symbols(change, None, new),
     )
-    assert [s.kind for s in snippets if s.kind in ("enclosing", "old_version")] == ["enclosing"]
+    assert [s.kind for s in snippets if s.kind in ("enclosing", "old_version")] == [
+        "enclosing",
+        "enclosing",
+    ]
     assert any(s.kind == "definition" and s.path == "lib/tax.py" for s in snippets)
     binary = change.model_copy(update={"is_binary": True})
     assert (
@@ -382,7 +384,6 @@ def test_word_budget_limits_greps() -> None:
     assert tree.grep_calls == [["invoice_total"]]
     assert {s.kind for s in snippets} == {
         "enclosing",
-        "old_version",
         "call_site",
         "test",
         "guideline",
@@ -431,7 +432,8 @@ def test_assigned_function_is_the_enclosing_context_and_its_parameters_are_not_l
         }
     )
     snippets = _js_context(tree, "lib/server.js", SERVER_OLD, SERVER_NEW)
-    (enclosing,) = _kinds(snippets, "enclosing")
+    signature, enclosing = _kinds(snippets, "enclosing")
+    assert (signature.start_line, signature.end_line) == (4, 4)
     assert enclosing.label == "function app.mount (modified)"
     assert (enclosing.start_line, enclosing.end_line) == (4, 11)
     assert "var target;" in enclosing.text

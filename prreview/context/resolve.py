@@ -1,0 +1,166 @@
+"""Does a call on a line resolve to a changed symbol? Receivers, not just names.
+
+A grep for `join(` finds `" ".join(parts)` as readily as `queue.join()`. A call counts as a
+call of the changed `Queue.join` only when its receiver plausibly is a Queue:
+
+- `self.join(` / `this.join(` / `cls.join(` inside the class itself or in a file whose classes
+  extend it (`class Sub(Queue)`, `extends Queue`, Go embedding is not followed);
+- `Queue.join(` (a static or class method, or a JS object literal's function);
+- `queue.join(` / `self._queue.join(` where the receiver's name is the class name;
+- `q.join(` where the caller declares `q` as one: `q = Queue(`, `q: Queue`, `q *Queue`,
+  `q := &Queue{`, `new Queue(`;
+- any other receiver only for a name that is defined once in the repository and is not a
+  common method name (a stopword, e.g. `join`, `get`, `append`).
+
+A literal receiver (`" ".join`, `[].map`, `1.0.hex`) never counts. A plain function counts when
+called bare (`name(`), through its module (`tax.compute_tax(`), or through a name the caller
+binds to that module (`var utils = require('./utils')`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from prreview.change import languages
+from prreview.context import grammars
+from prreview.context.paths import module_stem, normal_stem
+from prreview.models import Symbol
+
+_SELF = {"self", "this", "cls", "super()", "super", "@"}
+_RECEIVER = re.compile(r"((?:[A-Za-z_$@][\w$]*|\(\))(?:\s*\.\s*[A-Za-z_$][\w$]*|\(\))*)\s*\.\s*$")
+_LITERAL_END = re.compile(r"""(?:["'`\])}]|\d)\s*\.\s*$""")
+
+
+def owner_of(symbol: Symbol) -> str | None:
+    """The class (or object) a changed method belongs to: `Queue` of `Queue.join`."""
+    parts = symbol.qualified_name.split(".")
+    return parts[-2] if len(parts) > 1 and symbol.kind in ("method", "function") else None
+
+
+def call_receivers(text: str, name: str) -> list[str | None]:
+    """For each call of `name` on the line: its receiver expression ('' for a literal), or
+    None for a bare call."""
+    out: list[str | None] = []
+    for match in re.finditer(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])", text):
+        after = text[match.end() :].lstrip()
+        if not after.startswith(("(", ".new", ".call(", ".apply(")):
+            continue
+        before = text[: match.start()]
+        if not before.rstrip().endswith("."):
+            out.append(None)
+            continue
+        if _LITERAL_END.search(before):
+            out.append("")
+            continue
+        receiver = _RECEIVER.search(before)
+        out.append(receiver.group(1).replace(" ", "") if receiver else "")
+    return out
+
+
+def call_resolves(
+    text: str,
+    name: str,
+    symbol: Symbol,
+    caller_path: str,
+    caller_lines: Sequence[str],
+    line: int,
+    unique: bool,
+) -> bool:
+    """Whether a call of `name` on `text` (line `line` of `caller_path`) calls `symbol`.
+
+    `unique`: the name is defined once in the repository (any receiver then counts, unless
+    the name is a common method name).
+    """
+    owner = owner_of(symbol)
+    if symbol.kind == "method" or (owner is not None and symbol.kind == "function"):
+        owner = owner or ""
+    for receiver in call_receivers(text, name):
+        if receiver is None:
+            if owner is None or _inside_owner(caller_path, symbol):
+                return True
+            continue
+        if receiver == "":
+            continue
+        if owner is None:
+            if _module_receiver(receiver, symbol.path, caller_lines):
+                return True
+            continue
+        if _receiver_is(receiver, owner, symbol, caller_path, caller_lines, line):
+            return True
+        if unique and name not in _common(caller_path):
+            return True
+    return False
+
+
+def _inside_owner(caller_path: str, symbol: Symbol) -> bool:
+    """A bare call of a method: Ruby's implicit self, or a JS object's own function."""
+    return caller_path == symbol.path
+
+
+def _receiver_is(
+    receiver: str,
+    owner: str,
+    symbol: Symbol,
+    caller_path: str,
+    caller_lines: Sequence[str],
+    line: int,
+) -> bool:
+    last = receiver.split(".")[-1]
+    if receiver.split(".")[0] in _SELF and receiver.count(".") == 0:
+        return caller_path == symbol.path or _extends(caller_lines, owner)
+    if not owner:
+        return False
+    if last == owner or receiver == owner:
+        return True
+    bare = normal_stem(last.lstrip("_@$"))
+    if len(bare) >= 3 and bare == normal_stem(owner):
+        return True
+    return _declared_as(last, owner, caller_lines, line)
+
+
+def _extends(lines: Sequence[str], owner: str) -> bool:
+    pattern = re.compile(
+        r"\bclass\s+\w+\s*(?:\([^)]*\b"
+        + re.escape(owner)
+        + r"\b|.*\bextends\s+(?:\w+\.)*"
+        + re.escape(owner)
+        + r"\b|\s*<\s*(?:\w+::)*"
+        + re.escape(owner)
+        + r"\b)"
+    )
+    return any(pattern.search(text) for text in lines)
+
+
+def _declared_as(variable: str, owner: str, lines: Sequence[str], line: int) -> bool:
+    """`v = Owner(`, `v: Owner`, `v *Owner`, `v := &Owner{`, `v = new Owner(` near the call."""
+    v, o = re.escape(variable), re.escape(owner)
+    pattern = re.compile(
+        rf"(?<![\w$]){v}\s*(?::=|=)\s*(?:new\s+|&)?(?:[\w$]+\.)*{o}\s*[({{]"
+        rf"|(?<![\w$]){v}\s*:\s*(?:[\w$]+\.)*{o}\b"
+        rf"|(?<![\w$]){v}\s+\*?(?:[\w$]+\.)*{o}\b"
+        rf"|\b{o}\s*[*&]?\s+{v}\b"
+    )
+    window = lines[max(0, line - 80) : line]
+    return any(pattern.search(text) for text in window)
+
+
+def _module_receiver(receiver: str, path: str, caller_lines: Sequence[str]) -> bool:
+    """`tax.compute_tax(` for a function of tax.py, or a name bound to that module."""
+    stem = module_stem(path)
+    head = receiver.split(".")[-1]
+    if normal_stem(head) == normal_stem(stem):
+        return True
+    name = re.escape(head)
+    stem_pattern = re.escape(PurePosixPath(path).stem)
+    bound = re.compile(
+        rf"\b{name}\s*=\s*require\s*\(\s*['\"`][^'\"`]*{stem_pattern}(?:\.\w+)?['\"`]"
+        rf"|\bimport\s+(?:[\w.]+\.)?{stem_pattern}\s+as\s+{name}\b"
+        rf"|\bimport\s+\*\s+as\s+{name}\s+from\s+['\"`][^'\"`]*{stem_pattern}"
+    )
+    return any(bound.search(text) for text in caller_lines[:400])
+
+
+def _common(path: str) -> frozenset[str]:
+    return grammars.stopwords(languages.grammar_key(None, path))
