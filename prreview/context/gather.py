@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from prreview.change.languages import is_code
 from prreview.context.cache import ContextCache, ContextLimits, SourceTree
-from prreview.context.lookup import CONSTRUCTORS, call_targets, find_call_sites, find_definitions
+from prreview.context.lookup import call_targets, constructor_of, find_call_sites, find_definitions
 from prreview.context.outline import Definition, extract_definitions
-from prreview.context.paths import cut, is_test_path, module_stem, split_lines
+from prreview.context.paths import cut, is_test_path, module_stem, signature_end, split_lines
 from prreview.context.related import find_guidelines, find_tests
 from prreview.context.symbols import bound_names, identifier_uses, module_bindings
 from prreview.models import FileChange, Frozen, Snippet, Symbol
@@ -197,14 +197,16 @@ def _class_head(
     start, end = s.new_start or 1, s.new_end or 1
     head_end = signature_end(lines, start, end, s.name)
     out = [cut("enclosing", path, lines, start, head_end, f"class header of {s.qualified_name}")]
-    for d in local:
-        if d.name in CONSTRUCTORS and start < d.start_line <= end and d.end_line <= end:
-            last = d.end_line
-            if d.length > limits.max_caller_lines:
-                last = signature_end(lines, d.start_line, d.end_line, d.name)
-            label = f"constructor of {s.qualified_name}"
-            out.append(cut("enclosing", path, lines, d.start_line, last, label))
-            break
+    cls = next(
+        (d for d in local if d.kind == "class" and (d.start_line, d.end_line) == (start, end)), None
+    )
+    ctor = constructor_of(cls, local) if cls is not None else None
+    if ctor is not None:
+        last = ctor.end_line
+        if ctor.length > limits.max_caller_lines:
+            last = signature_end(lines, ctor.start_line, ctor.end_line, ctor.name)
+        label = f"constructor of {s.qualified_name}"
+        out.append(cut("enclosing", path, lines, ctor.start_line, last, label))
     return [x for x in out if x is not None]
 
 
@@ -225,23 +227,6 @@ def _deleted(
         label = f"old version of {s.qualified_name}{suffix}; line numbers refer to the old file {old_path}"
         out += [x for a, b in spans if (x := cut("old_version", old_path, old_lines, a, b, label))]
     return out
-
-
-_OPENS = re.compile(r"[{:]\s*(?:#.*|//.*|/\*.*)?$|\{|=>|\bdo\s*(?:\|[^|]*\|)?\s*$")
-
-
-def signature_end(lines: list[str], start: int, end: int, name: str) -> int:
-    """Last line of the signature (or class line) of the definition at start..end."""
-    word = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])") if name else None
-    first = start
-    for n in range(start, min(end, start + 30) + 1):
-        if word is None or word.search(lines[n - 1]):
-            first = n
-            break
-    for n in range(first, min(end, first + 12) + 1):
-        if _OPENS.search(lines[n - 1].rstrip()):
-            return n
-    return first
 
 
 def _spans(start: int, end: int, changed: set[int], limits: ContextLimits) -> list[tuple[int, int]]:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from prreview.context.cache import ContextCache, ContextLimits
 from prreview.context.outline import Definition
-from prreview.context.paths import cut, is_test_path, nearness
+from prreview.context.paths import cut, is_test_path, nearness, signature_end
 from prreview.context.resolve import call_resolves
 from prreview.models import Snippet, Symbol
 
@@ -35,19 +35,17 @@ def find_definitions(
         if any(_within(d, visible) for d in same_file):
             continue
         if same_file:
-            found = [(origin, d, local_lines) for d in same_file[: limits.ambiguity]]
+            found = [(origin, d, local_lines, local) for d in same_file[: limits.ambiguity]]
         else:
             found = [
-                (path, d, cache.lines(path) or [])
+                (path, d, cache.lines(path) or [], cache.definitions(path))
                 for path, d in _repo_definitions(origin, word, cache, limits, include_tests)
             ]
-        for path, d, lines in found:
-            if (path, d.start_line) in seen:
+        for path, d, lines, defs in found:
+            if (path, d.start_line) in seen or len(out) >= limits.max_definitions:
                 continue
             seen.add((path, d.start_line))
-            snippet = _definition_snippet(word, path, d, lines, limits)
-            if snippet is not None and len(out) < limits.max_definitions:
-                out.append(snippet)
+            out += _definition_snippets(word, path, d, lines, defs, limits)
     return out
 
 
@@ -73,11 +71,47 @@ def _repo_definitions(
     return found if len(found) <= limits.ambiguity else []
 
 
-def _definition_snippet(
-    word: str, path: str, d: Definition, lines: list[str], limits: ContextLimits
-) -> Snippet | None:
+def _definition_snippets(
+    word: str,
+    path: str,
+    d: Definition,
+    lines: list[str],
+    defs: list[Definition],
+    limits: ContextLimits,
+) -> list[Snippet]:
+    """A function whole (truncated when long); a class as its header and constructor."""
     what = f"{d.kind} {d.qualified_name}"
     label = f"definition of {what}" if d.qualified_name == word else f"definition of {word}: {what}"
+    if d.kind == "class":
+        head = cut("definition", path, lines, d.start_line, class_head_end(lines, d), label)
+        ctor = constructor_of(d, defs)
+        out = [head] if head is not None else []
+        if ctor is not None:
+            end = ctor.end_line
+            if ctor.length > limits.max_caller_lines:
+                end = signature_end(lines, ctor.start_line, ctor.end_line, ctor.name)
+            text = f"constructor of {d.qualified_name}"
+            out += [x for x in [cut("definition", path, lines, ctor.start_line, end, text)] if x]
+        return out
+    snippet = _definition_snippet(label, path, d, lines, limits)
+    return [snippet] if snippet is not None else []
+
+
+def constructor_of(cls: Definition, defs: list[Definition]) -> Definition | None:
+    for d in defs:
+        inside = cls.start_line < d.start_line and d.end_line <= cls.end_line
+        if inside and d.name in CONSTRUCTORS and d.kind in ("method", "function"):
+            return d
+    return None
+
+
+def class_head_end(lines: list[str], cls: Definition) -> int:
+    return signature_end(lines, cls.start_line, cls.end_line, cls.name)
+
+
+def _definition_snippet(
+    label: str, path: str, d: Definition, lines: list[str], limits: ContextLimits
+) -> Snippet | None:
     end = d.end_line
     if d.length > limits.max_definition_lines:
         end = d.start_line + limits.truncated_definition_lines - 1
