@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from prreview.context.cache import ContextCache, ContextLimits
 from prreview.context.outline import Definition
 from prreview.context.paths import cut, is_test_path, nearness, signature_end
-from prreview.context.resolve import call_resolves
+from prreview.context.resolve import call_resolves, import_paths
 from prreview.models import Snippet, Symbol
 
 
@@ -37,9 +37,10 @@ def find_definitions(
         if same_file:
             found = [(origin, d, local_lines, local) for d in same_file[: limits.ambiguity]]
         else:
+            where = _imported(origin, word, local_lines, cache, limits)
+            where = where or _repo_definitions(origin, word, cache, limits, include_tests)
             found = [
-                (path, d, cache.lines(path) or [], cache.definitions(path))
-                for path, d in _repo_definitions(origin, word, cache, limits, include_tests)
+                (path, d, cache.lines(path) or [], cache.definitions(path)) for path, d in where
             ]
         for path, d, lines, defs in found:
             if (path, d.start_line) in seen or len(out) >= limits.max_definitions:
@@ -51,6 +52,15 @@ def find_definitions(
 
 def _within(d: Definition, ranges: list[tuple[int, int]]) -> bool:
     return any(a <= d.start_line and d.end_line <= b for a, b in ranges)
+
+
+def _imported(
+    origin: str, word: str, lines: list[str], cache: ContextCache, limits: ContextLimits
+) -> list[tuple[str, Definition]]:
+    """The definitions in the module the changed file imports `word` (or `m` of `m.word`) from."""
+    paths = import_paths(word, origin, lines, cache.files())
+    found = [(p, d) for p in paths for d in cache.definitions(p) if d.name == word]
+    return found[: limits.ambiguity]
 
 
 def _repo_definitions(

@@ -164,3 +164,84 @@ def _module_receiver(receiver: str, path: str, caller_lines: Sequence[str]) -> b
 
 def _common(path: str) -> frozenset[str]:
     return grammars.stopwords(languages.grammar_key(None, path))
+
+
+_PY_FROM = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?([^#]*)")
+_PY_IMPORT_AS = re.compile(r"^\s*import\s+([\w.]+)(?:\s+as\s+(\w+))?\s*$")
+_JS_SOURCE = re.compile(
+    r"""(?:\bfrom\s+|\brequire\s*\(\s*|\bimport\s*\(\s*)['"`](\.{1,2}/[^'"`]+)['"`]"""
+)
+_JS_SUFFIXES = ("", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", "/index.js", "/index.ts")
+
+
+def import_paths(word: str, origin: str, lines: Sequence[str], files: Sequence[str]) -> list[str]:
+    """Files the changed file imports `word` from, or imports a module `m` from that the
+    file uses as `m.word`. Python and JavaScript/TypeScript relative imports; [] otherwise."""
+    receivers = set(
+        re.findall(r"([A-Za-z_$][\w$]*)\s*\.\s*" + re.escape(word) + r"\b", "\n".join(lines))
+    )
+    known = set(files)
+    found: list[str] = []
+    for text in lines[:2000]:
+        if origin.endswith(".py"):
+            modules = _python_sources(text, word, receivers)
+            paths = [p for m in modules for p in _python_files(m, origin, files)]
+        else:
+            paths = _js_files(text, word, receivers, origin, known)
+        found += [p for p in paths if p not in found and p != origin]
+    return found
+
+
+def _python_sources(text: str, word: str, receivers: set[str]) -> list[str]:
+    match = _PY_FROM.match(text)
+    if match:
+        names = {n.split(" as ")[-1].strip(" ,()\\") for n in match.group(2).split(",")}
+        if word in names:
+            return [match.group(1)]
+        return [f"{match.group(1)}.{n}".replace("..", ".") for n in names & receivers]
+    match = _PY_IMPORT_AS.match(text)
+    if match and (match.group(2) or match.group(1).split(".")[0]) in receivers:
+        return [match.group(1)]
+    return []
+
+
+def _python_files(module: str, origin: str, files: Sequence[str]) -> list[str]:
+    dots = len(module) - len(module.lstrip("."))
+    parts = [p for p in module.lstrip(".").split(".") if p]
+    if dots:
+        base = (
+            PurePosixPath(origin).parents[dots - 1]
+            if dots <= len(PurePosixPath(origin).parents)
+            else PurePosixPath(".")
+        )
+        stem = "/".join([*([str(base)] if str(base) != "." else []), *parts])
+        wanted = [f"{stem}.py", f"{stem}/__init__.py"]
+        return [p for p in wanted if p in set(files)]
+    if not parts:
+        return []
+    tail = "/".join(parts)
+    suffixes = (f"{tail}.py", f"{tail}/__init__.py")
+    return [p for p in files if p in suffixes or p.endswith(tuple("/" + s for s in suffixes))]
+
+
+def _js_files(text: str, word: str, receivers: set[str], origin: str, known: set[str]) -> list[str]:
+    match = _JS_SOURCE.search(text)
+    if match is None:
+        return []
+    bound = re.findall(r"[A-Za-z_$][\w$]*", text[: match.start()])
+    if word not in bound and not receivers & set(bound):
+        return []
+    base = PurePosixPath(origin).parent
+    target = posix_normal(str(base / match.group(1)))
+    return [target + s for s in _JS_SUFFIXES if target + s in known][:1]
+
+
+def posix_normal(path: str) -> str:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in (".", ""):
+            parts.append(part)
+    return "/".join(parts)

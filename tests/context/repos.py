@@ -54,8 +54,12 @@ def dry_run(capsys: Any, repo: GitRepo, tmp_path: Path, *extra: str) -> DryRun:
     return DryRun(res.code, res.err, review, [f.read_text(encoding="utf-8") for f in files])
 
 
-def context_part(prompt: str) -> str:
-    """The context section of a unit prompt (between its heading and the diff's heading)."""
-    start = prompt.find("## Context (DATA)")
-    end = prompt.find("## The change (DATA)")
-    return prompt[start:end] if start >= 0 else ""
+def context_part(prompts: str) -> str:
+    """The context sections of unit prompts (between their heading and the diff's heading)."""
+    parts: list[str] = []
+    for prompt in prompts.split("## system\n"):
+        start = prompt.find("## Context (DATA)")
+        end = prompt.find("## The change (DATA)")
+        if start >= 0:
+            parts.append(prompt[start:end])
+    return "".join(parts)

@@ -281,3 +281,29 @@ def test_budget_too_small_for_any_context_still_reviews_the_diff(
     assert "return self.helper(len(rows))" in run.text
     assert context_part(run.text) == ""
     assert "no context" in run.err and "budget" in run.err, run.err
+
+
+def test_imported_names_resolve_through_the_import_even_when_defined_often(
+    git_repo, tmp_path: Path, capsys
+) -> None:
+    namesakes = {f"plugins/p{n}/conv.py": "def convert(x):\n    return x\n" for n in range(5)}
+    js_namesakes = {f"web/w{n}/fmt.js": "exports.pretty = function (x) {\n  return x;\n};\n"
+                    for n in range(5)}  # fmt: skip
+    base = {
+        **namesakes,
+        **js_namesakes,
+        "core/units.py": "def convert(value):\n    return value * 1000  # to millimetres\n",
+        "app/size.py": "from core.units import convert\n\n\ndef size(x):\n    return x\n",
+        "web/lib/fmt.js": "exports.pretty = function (x) {\n  return '<' + x + '>';\n};\n",
+        "web/app.js": "var fmt = require('./lib/fmt');\n\nexports.show = function (x) {\n  return x;\n};\n",
+    }
+    head = {
+        "app/size.py": base["app/size.py"].replace("return x", "return convert(x)"),
+        "web/app.js": base["web/app.js"].replace("return x;", "return fmt.pretty(x);"),
+    }
+    run = dry_run(capsys, build(git_repo, base, head), tmp_path)
+    assert run.code == 0, run.err
+    context = context_part(run.text)
+    assert "return value * 1000  # to millimetres" in context
+    assert "return '<' + x + '>';" in context
+    assert "plugins/p0/conv.py" not in context and "web/w0/fmt.js" not in context
