@@ -179,9 +179,11 @@ def _enclosing(
         if s.kind == "class":
             heads += _class_head(file.path, s, lines, local, limits)
             continue
-        sig_end = signature_end(lines, s.new_start, s.new_end, s.name)
-        label = f"signature of {s.kind} {s.qualified_name}"
-        heads += [x for x in [cut("enclosing", file.path, lines, s.new_start, sig_end, label)] if x]
+        if s.kind in ("function", "method"):
+            sig_end = signature_end(lines, s.new_start, s.new_end, s.name)
+            label = f"signature of {s.kind} {s.qualified_name}"
+            signature = cut("enclosing", file.path, lines, s.new_start, sig_end, label)
+            heads += [signature] if signature is not None else []
         if any(b.start_line <= s.new_start and s.new_end <= b.end_line for b in bodies):
             continue
         spans = _spans(s.new_start, s.new_end, added, limits)

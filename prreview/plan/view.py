@@ -135,11 +135,13 @@ def render_packs_text(packs: Sequence[PackReport], *, detail: bool = True) -> st
     Without `detail`, only the units whose pack is smaller than the setting or empty.
     """
     lines: list[str] = []
+    if not detail:
+        notes = [f"{_unit_title(r)}: {_safe(r.note)}" for r in packs if r.note]
+        if len(notes) > _MAX_NOTES:
+            more = len(notes) - _MAX_NOTES
+            notes = [*notes[:_MAX_NOTES], f"... and {more} more units (see --dry-run)"]
+        return "\n".join(notes) + ("\n" if notes else "")
     for report in packs:
-        if not detail:
-            if report.note:
-                lines.append(f"{_unit_title(report)}: {_safe(report.note)}")
-            continue
         lines.append(
             f"{_unit_title(report)}: context {report.used}/{report.budget} tokens "
             f"(context_tokens {report.setting}), {len(report.included)} included, "
@@ -152,6 +154,9 @@ def render_packs_text(packs: Sequence[PackReport], *, detail: bool = True) -> st
         for item in report.cut:
             lines.append(f"  - {_item_text(item)}  cut: {_safe(item.reason)}")
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+_MAX_NOTES = 3
 
 
 def packs_dict(packs: Sequence[PackReport]) -> list[dict[str, Any]]:

@@ -97,3 +97,18 @@ def test_nothing_to_pack_needs_no_note() -> None:
     chosen, report = pack_context([], {}, budget=0, setting=0, count=words)
     assert chosen == [] and report.note == ""
     assert render_packs_text([report], detail=False) == ""
+
+
+def test_a_run_names_only_the_units_given_less_context_and_caps_the_list() -> None:
+    reports = []
+    for n in range(5):
+        _, report = pack_context(
+            [snippet("definition", "lib/a.py", 1, ["def a():", "    return 1"])],
+            {},
+            budget=0,
+            setting=0,
+            count=words,
+        )
+        reports.append(report.model_copy(update={"unit_id": f"u-{n}", "paths": (f"f{n}.py",)}))
+    text = render_packs_text(reports, detail=False).splitlines()
+    assert len(text) == 4 and text[-1] == "... and 2 more units (see --dry-run)"
