@@ -307,3 +307,20 @@ def test_imported_names_resolve_through_the_import_even_when_defined_often(
     assert "return value * 1000  # to millimetres" in context
     assert "return '<' + x + '>';" in context
     assert "plugins/p0/conv.py" not in context and "web/w0/fmt.js" not in context
+
+
+def test_a_class_used_on_a_changed_line_is_its_header_and_constructor(
+    git_repo, tmp_path: Path, capsys
+) -> None:
+    old = "from app.engine import Engine\n\n\ndef start():\n    return None\n"
+    new = old.replace("return None", "return Engine(3).method_17(1)")
+    repo = build(
+        git_repo, {"app/engine.py": _big_class(False), "app/run.py": old}, {"app/run.py": new}
+    )
+    run = dry_run(capsys, repo, tmp_path)
+    assert run.code == 0, run.err
+    context = context_part(run.text)
+    assert "class Engine:" in context and "self.size = size" in context
+    assert "def method_17(self, x):" in context, "the method called on it"
+    assert "A long docstring" not in context and "method_3(" not in context
+    assert "+ [1] definition: definition of class Engine" in run.err, "the dry run lists it"
