@@ -10,7 +10,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from prreview.change import languages
 from prreview.change.languages import is_code
+from prreview.context import grammars
 from prreview.context.cache import ContextCache, ContextLimits, SourceTree
 from prreview.context.lookup import call_targets, constructor_of, find_call_sites, find_definitions
 from prreview.context.outline import Definition, extract_definitions
@@ -111,7 +113,7 @@ def _prepare(request: ContextRequest, limits: ContextLimits) -> _Prepared:
     words = _ranked_words(file, new_text, own, visible, limits) if code and new_text else []
     targets = call_targets(own, limits.max_call_site_symbols)
     stem = None if is_test_path(file.path) else module_stem(file.path)
-    mentions = [] if stem is None else _mentioned(own, limits.max_call_site_symbols)
+    mentions = [] if stem is None else _mentioned(own, limits.max_call_site_symbols, file.path)
     local_names = {d.name for d in local}
     searched = [n for _, n in targets] + ([stem] if stem else []) + mentions
     searched += [w for w in words if w not in local_names]
@@ -128,10 +130,26 @@ def _function_spans(symbols: Sequence[Symbol]) -> list[tuple[int, int]]:
     ]
 
 
-def _mentioned(symbols: tuple[Symbol, ...], limit: int) -> list[str]:
-    kinds = ("function", "method", "class")
-    names = [s.name for s in symbols if s.kind in kinds and len(s.name) >= 3]
+def _mentioned(symbols: tuple[Symbol, ...], limit: int, path: str) -> list[str]:
+    """Changed names a test would mention: not common words (`get`), not a class that only
+    encloses a changed method (its tests mostly test other methods)."""
+    common = grammars.stopwords(languages.grammar_key(None, path))
+    names = [
+        s.name
+        for s in symbols
+        if s.kind in ("function", "method", "class")
+        and len(s.name) >= 3
+        and s.name not in common
+        and not (s.kind == "class" and _encloses_another(s, symbols))
+    ]
     return list(dict.fromkeys(names))[:limit]
+
+
+def _encloses_another(cls: Symbol, symbols: tuple[Symbol, ...]) -> bool:
+    start, end = cls.new_start or 0, cls.new_end or -1
+    return any(
+        s is not cls and s.new_start is not None and start <= s.new_start <= end for s in symbols
+    )
 
 
 def _assemble(
@@ -146,7 +164,8 @@ def _assemble(
     targets = [(s, name) for s, name in p.targets if name in chosen]
     stem = p.stem if p.stem in chosen else None
     mentions = [n for n in p.mentions if n in chosen]
-    names = [s.name for s, _ in p.targets] + p.mentions
+    common = grammars.stopwords(languages.grammar_key(None, path))
+    names = [s.name for s, _ in p.targets if s.name not in common] + p.mentions
     out = list(p.shown)
     out += find_definitions(path, words, p.local_defs, p.local_lines, visible, cache, limits)
     out += find_call_sites(path, targets, cache, limits)
