@@ -104,32 +104,22 @@ def pack_context(
         side = (snippet.path, snippet.kind == "old_version")
         lines = _lines_of(snippet)
         hidden = shown.get(side, set())
-        fresh = {n: t for n, t in lines.items() if n not in hidden}
-        new = {n: t for n, t in fresh.items() if n not in taken.get(side, {})}
-        item = _item(snippet, 0)
-        if not fresh:
-            cut.append(item.model_copy(update={"reason": "the diff shows it"}))
-            continue
-        if not new:
-            cut.append(item.model_copy(update={"reason": "already in the pack"}))
-            continue
-        if not any(t.strip() for t in new.values()):
-            cut.append(item.model_copy(update={"reason": "only blank lines left"}))
-            continue
-        cost = count("\n".join(new.values())) + SNIPPET_OVERHEAD
-        if used + cost > budget:
+        new, reason = _new_lines(lines, hidden, taken.get(side, {}))
+        cost = count("\n".join(new.values())) + SNIPPET_OVERHEAD if new else 0
+        if new and used + cost > budget:
             reason = f"over budget (needs {cost} tokens, {max(budget - used, 0)} left)"
-            cut.append(item.model_copy(update={"tokens": cost, "reason": reason}))
+        if reason:
+            cut.append(_item(snippet, cost, reason))
             continue
         used += cost
         taken.setdefault(side, {}).update(new)
-        first, last = min(new), max(new)
+        label = _label(snippet, hidden, lines)
         labels.setdefault(side, []).append(
-            (first, last, _rank(snippet), snippet.kind, _label(snippet, hidden, lines))
+            (min(new), max(new), _rank(snippet), snippet.kind, label)
         )
-        included.append(item.model_copy(update={"tokens": cost}))
+        included.append(_item(snippet, cost))
     chosen = _merged(taken, labels)
-    if not note and candidates and not chosen:
+    if not note and not chosen and any(i.reason.startswith("over budget") for i in cut):
         note = f"no context: the budget of {budget} tokens is too small for any snippet"
     report = PackReport(
         budget=budget,
@@ -162,7 +152,22 @@ def _lines_of(snippet: Snippet) -> dict[int, str]:
     return {snippet.start_line + i: t for i, t in enumerate(texts)}
 
 
-def _item(snippet: Snippet, tokens: int) -> PackItem:
+def _new_lines(
+    lines: dict[int, str], hidden: set[int], taken: dict[int, str]
+) -> tuple[dict[int, str], str]:
+    """The lines a snippet would add to the pack, or why it adds none."""
+    fresh = {n: t for n, t in lines.items() if n not in hidden}
+    if not fresh:
+        return {}, "the diff shows it"
+    new = {n: t for n, t in fresh.items() if n not in taken}
+    if not new:
+        return {}, "already in the pack"
+    if not any(t.strip() for t in new.values()):
+        return {}, "only blank lines left"
+    return new, ""
+
+
+def _item(snippet: Snippet, tokens: int, reason: str = "") -> PackItem:
     return PackItem(
         rank=_rank(snippet),
         kind=snippet.kind,
@@ -171,6 +176,7 @@ def _item(snippet: Snippet, tokens: int) -> PackItem:
         start_line=snippet.start_line,
         end_line=snippet.end_line,
         tokens=tokens,
+        reason=reason,
     )
 
 

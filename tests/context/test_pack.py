@@ -112,3 +112,12 @@ def test_a_run_names_only_the_units_given_less_context_and_caps_the_list() -> No
         reports.append(report.model_copy(update={"unit_id": f"u-{n}", "paths": (f"f{n}.py",)}))
     text = render_packs_text(reports, detail=False).splitlines()
     assert len(text) == 4 and text[-1] == "... and 2 more units (see --dry-run)"
+
+
+def test_context_the_diff_already_shows_is_not_a_budget_problem() -> None:
+    body = snippet("enclosing", "app/m.py", 1, ["def f():", "    return 1"], "f")
+    chosen, report = pack_context(
+        [body], {("app/m.py", False): {1, 2}}, budget=0, setting=0, count=words
+    )
+    assert chosen == [] and report.note == ""
+    assert [i.reason for i in report.cut] == ["the diff shows it"]
