@@ -121,3 +121,11 @@ def test_context_the_diff_already_shows_is_not_a_budget_problem() -> None:
     )
     assert chosen == [] and report.note == ""
     assert [i.reason for i in report.cut] == ["the diff shows it"]
+
+
+def test_the_pack_view_escapes_control_characters_from_the_pull_request() -> None:
+    evil = snippet("definition", "lib/\x1b[2Ja.py", 1, ["x = 1"], "definition of \x1b]0;pwn\x07")
+    _, report = pack_context([evil], {}, budget=1000, setting=1000, count=words)
+    text = render_packs_text([report.model_copy(update={"paths": ("\x1b[31mred.py",)})])
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b[2Ja.py" in text
