@@ -111,6 +111,7 @@ def _prepare(request: ContextRequest, limits: ContextLimits) -> _Prepared:
     visible = _function_spans(own)
     code = new_text is not None and is_code(file.language, file.path)
     words = _ranked_words(file, new_text, own, visible, limits) if code and new_text else []
+    words = _receiver_types(own, local) + [w for w in words if w not in _receiver_types(own, local)]
     targets = call_targets(own, limits.max_call_site_symbols)
     stem = None if is_test_path(file.path) else module_stem(file.path)
     mentions = [] if stem is None else _mentioned(own, limits.max_call_site_symbols, file.path)
@@ -119,6 +120,18 @@ def _prepare(request: ContextRequest, limits: ContextLimits) -> _Prepared:
     searched += [w for w in words if w not in local_names]
     searched = list(dict.fromkeys(searched))
     return _Prepared(file, local, lines, shown, words, searched, targets, stem, mentions, own)
+
+
+def _receiver_types(symbols: Sequence[Symbol], local: list[Definition]) -> list[str]:
+    """Types of changed methods declared outside a class here (a Go receiver, `A.prototype.m`):
+    their definition stands in for the class header."""
+    classes = {d.qualified_name for d in local if d.kind == "class"}
+    owners = [
+        s.qualified_name.split(".")[-2]
+        for s in symbols
+        if s.kind == "method" and "." in s.qualified_name
+    ]
+    return list(dict.fromkeys(o for o in owners if o not in classes and len(o) >= 2))
 
 
 def _function_spans(symbols: Sequence[Symbol]) -> list[tuple[int, int]]:

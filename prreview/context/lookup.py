@@ -89,10 +89,12 @@ def _definition_snippets(
     defs: list[Definition],
     limits: ContextLimits,
 ) -> list[Snippet]:
-    """A function whole (truncated when long); a class as its header and constructor."""
+    """A function whole (truncated when long); a class with methods as its header and
+    constructor (a struct or interface without methods is whole, like a function)."""
     what = f"{d.kind} {d.qualified_name}"
     label = f"definition of {what}" if d.qualified_name == word else f"definition of {word}: {what}"
-    if d.kind == "class":
+    members = [x for x in defs if d.start_line < x.start_line and x.end_line <= d.end_line]
+    if d.kind == "class" and any(x.kind in ("method", "function") for x in members):
         head = cut("definition", path, lines, d.start_line, class_head_end(lines, d), label)
         ctor = constructor_of(d, defs)
         out = [head] if head is not None else []

@@ -324,3 +324,18 @@ def test_a_class_used_on_a_changed_line_is_its_header_and_constructor(
     assert "def method_17(self, x):" in context, "the method called on it"
     assert "A long docstring" not in context and "method_3(" not in context
     assert "+ [1] definition: definition of class Engine" in run.err, "the dry run lists it"
+
+
+def test_a_changed_go_method_brings_its_receiver_type(git_repo, tmp_path: Path, capsys) -> None:
+    types = "package cmd\n\ntype Command struct {\n\tName    string\n\tAliases []string\n}\n"
+    methods = COMMAND_GO.replace("type Command struct {\n\tName string\n}\n\n", "")
+    changed = methods.replace('if c.Name == "" {', 'if c.Name == "" && len(c.Aliases) == 0 {')
+    repo = build(
+        git_repo,
+        {"cmd/types.go": types, "cmd/command.go": methods, "cmd/errors.go": ERRORS_GO},
+        {"cmd/command.go": changed},
+    )
+    run = dry_run(capsys, repo, tmp_path)
+    assert run.code == 0, run.err
+    context = context_part(run.text)
+    assert "type Command struct {" in context and "Aliases []string" in context
