@@ -58,7 +58,7 @@ def _imported(
     origin: str, word: str, lines: list[str], cache: ContextCache, limits: ContextLimits
 ) -> list[tuple[str, Definition]]:
     """The definitions in the module the changed file imports `word` (or `m` of `m.word`) from."""
-    paths = import_paths(word, origin, lines, cache.files())
+    paths = import_paths(word, origin, lines, cache.file_set())
     found = [(p, d) for p in paths for d in cache.definitions(p) if d.name == word]
     return found[: limits.ambiguity]
 

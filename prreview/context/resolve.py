@@ -20,7 +20,7 @@ binds to that module (`var utils = require('./utils')`).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import PurePosixPath
 
 from prreview.change import languages
@@ -174,20 +174,22 @@ _JS_SOURCE = re.compile(
 _JS_SUFFIXES = ("", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", "/index.js", "/index.ts")
 
 
-def import_paths(word: str, origin: str, lines: Sequence[str], files: Sequence[str]) -> list[str]:
+def import_paths(word: str, origin: str, lines: Sequence[str], files: Collection[str]) -> list[str]:
     """Files the changed file imports `word` from, or imports a module `m` from that the
-    file uses as `m.word`. Python and JavaScript/TypeScript relative imports; [] otherwise."""
-    receivers = set(
-        re.findall(r"([A-Za-z_$][\w$]*)\s*\.\s*" + re.escape(word) + r"\b", "\n".join(lines))
-    )
-    known = set(files)
+    file uses as `m.word`. Python and JavaScript/TypeScript relative imports; [] otherwise.
+    `files`: the tree's paths, as a set (membership is tested often)."""
+    imports = [t for t in lines[:2000] if "import" in t or "require" in t]
+    if not imports:
+        return []
+    member = re.compile(r"([A-Za-z_$][\w$]*)\s*\.\s*" + re.escape(word) + r"\b")
+    receivers = {m.group(1) for text in lines if word in text for m in member.finditer(text)}
     found: list[str] = []
-    for text in lines[:2000]:
+    for text in imports:
         if origin.endswith(".py"):
             modules = _python_sources(text, word, receivers)
             paths = [p for m in modules for p in _python_files(m, origin, files)]
         else:
-            paths = _js_files(text, word, receivers, origin, known)
+            paths = _js_files(text, word, receivers, origin, files)
         found += [p for p in paths if p not in found and p != origin]
     return found
 
@@ -205,7 +207,7 @@ def _python_sources(text: str, word: str, receivers: set[str]) -> list[str]:
     return []
 
 
-def _python_files(module: str, origin: str, files: Sequence[str]) -> list[str]:
+def _python_files(module: str, origin: str, files: Collection[str]) -> list[str]:
     dots = len(module) - len(module.lstrip("."))
     parts = [p for p in module.lstrip(".").split(".") if p]
     if dots:
@@ -216,12 +218,15 @@ def _python_files(module: str, origin: str, files: Sequence[str]) -> list[str]:
         )
         stem = "/".join([*([str(base)] if str(base) != "." else []), *parts])
         wanted = [f"{stem}.py", f"{stem}/__init__.py"]
-        return [p for p in wanted if p in set(files)]
+        return [p for p in wanted if p in files]
     if not parts:
         return []
     tail = "/".join(parts)
-    suffixes = (f"{tail}.py", f"{tail}/__init__.py")
-    return [p for p in files if p in suffixes or p.endswith(tuple("/" + s for s in suffixes))]
+    exact = [p for p in (f"{tail}.py", f"{tail}/__init__.py") if p in files]
+    if exact:
+        return exact
+    ends = (f"/{tail}.py", f"/{tail}/__init__.py")  # a src/ layout
+    return [p for p in files if p.endswith(ends)]
 
 
 def _js_files(text: str, word: str, receivers: set[str], origin: str, known: set[str]) -> list[str]:
