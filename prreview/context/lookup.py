@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from prreview.context.cache import ContextCache, ContextLimits
 from prreview.context.outline import Definition
 from prreview.context.paths import cut, is_test_path, nearness, signature_end
-from prreview.context.resolve import call_resolves, import_paths
+from prreview.context.resolve import call_resolves, import_lines, import_paths
 from prreview.models import Snippet, Symbol
 
 
@@ -26,6 +26,7 @@ def find_definitions(
 ) -> list[Snippet]:
     """Definitions of `words`: in the changed file first, else the nearest unambiguous ones."""
     include_tests = is_test_path(origin)
+    imports = import_lines(local_lines)
     out: list[Snippet] = []
     seen: set[tuple[str, int]] = set()
     for word in words:
@@ -37,7 +38,7 @@ def find_definitions(
         if same_file:
             found = [(origin, d, local_lines, local) for d in same_file[: limits.ambiguity]]
         else:
-            where = _imported(origin, word, local_lines, cache, limits)
+            where = _imported(origin, word, local_lines, imports, cache, limits)
             where = where or _repo_definitions(origin, word, cache, limits, include_tests)
             found = [
                 (path, d, cache.lines(path) or [], cache.definitions(path)) for path, d in where
@@ -55,10 +56,15 @@ def _within(d: Definition, ranges: list[tuple[int, int]]) -> bool:
 
 
 def _imported(
-    origin: str, word: str, lines: list[str], cache: ContextCache, limits: ContextLimits
+    origin: str,
+    word: str,
+    lines: list[str],
+    imports: tuple[str, ...],
+    cache: ContextCache,
+    limits: ContextLimits,
 ) -> list[tuple[str, Definition]]:
     """The definitions in the module the changed file imports `word` (or `m` of `m.word`) from."""
-    paths = import_paths(word, origin, lines, cache.file_set())
+    paths = import_paths(word, origin, lines, imports, cache.file_set())
     found = [(p, d) for p in paths for d in cache.definitions(p) if d.name == word]
     return found[: limits.ambiguity]
 

@@ -174,11 +174,17 @@ _JS_SOURCE = re.compile(
 _JS_SUFFIXES = ("", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", "/index.js", "/index.ts")
 
 
-def import_paths(word: str, origin: str, lines: Sequence[str], files: Collection[str]) -> list[str]:
+def import_lines(lines: Sequence[str]) -> tuple[str, ...]:
+    """The lines of a file that may import something (compute once per file)."""
+    return tuple(t for t in lines[:2000] if "import" in t or "require" in t)
+
+
+def import_paths(
+    word: str, origin: str, lines: Sequence[str], imports: Sequence[str], files: Collection[str]
+) -> list[str]:
     """Files the changed file imports `word` from, or imports a module `m` from that the
     file uses as `m.word`. Python and JavaScript/TypeScript relative imports; [] otherwise.
-    `files`: the tree's paths, as a set (membership is tested often)."""
-    imports = [t for t in lines[:2000] if "import" in t or "require" in t]
+    `imports`: import_lines(lines); `files`: the tree's paths, as a set."""
     if not imports:
         return []
     member = re.compile(r"([A-Za-z_$][\w$]*)\s*\.\s*" + re.escape(word) + r"\b")

@@ -207,8 +207,8 @@ def run_llm(
 def _report_packs(observer: Observer, packs: Sequence[PackReport], detail: bool) -> None:
     """The dry run (and --verbose) lists every pack; a run names the units given less context."""
     text = render_packs_text(packs, detail=detail)
-    for line in text.splitlines():
-        observer(f"prreview: {line}")
+    if text:  # one message: every message is scrubbed for secrets on its way out
+        observer("\n".join(f"prreview: {line}" for line in text.splitlines()))
 
 
 def _lines_of(analysis: Analysis) -> Callable[[str], list[str] | None]:
