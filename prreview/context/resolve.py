@@ -19,6 +19,7 @@ binds to that module (`var utils = require('./utils')`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Sequence
 from pathlib import PurePosixPath
@@ -121,29 +122,34 @@ def _receiver_is(
 
 
 def _extends(lines: Sequence[str], owner: str) -> bool:
-    pattern = re.compile(
-        r"\bclass\s+\w+\s*(?:\([^)]*\b"
-        + re.escape(owner)
-        + r"\b|.*\bextends\s+(?:\w+\.)*"
-        + re.escape(owner)
-        + r"\b|\s*<\s*(?:\w+::)*"
-        + re.escape(owner)
-        + r"\b)"
+    pattern = _extends_pattern(owner)
+    return any(pattern.search(text) for text in lines if "class" in text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _extends_pattern(owner: str) -> re.Pattern[str]:
+    o = re.escape(owner)
+    return re.compile(
+        rf"\bclass\s+\w+\s*(?:\([^)]*\b{o}\b|.*\bextends\s+(?:\w+\.)*{o}\b|\s*<\s*(?:\w+::)*{o}\b)"
     )
-    return any(pattern.search(text) for text in lines)
 
 
 def _declared_as(variable: str, owner: str, lines: Sequence[str], line: int) -> bool:
     """`v = Owner(`, `v: Owner`, `v *Owner`, `v := &Owner{`, `v = new Owner(` near the call."""
+    pattern = _declaration_pattern(variable, owner)
+    window = lines[max(0, line - 80) : line]
+    return any(pattern.search(text) for text in window if owner in text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _declaration_pattern(variable: str, owner: str) -> re.Pattern[str]:
     v, o = re.escape(variable), re.escape(owner)
-    pattern = re.compile(
+    return re.compile(
         rf"(?<![\w$]){v}\s*(?::=|=)\s*(?:new\s+|&)?(?:[\w$]+\.)*{o}\s*[({{]"
         rf"|(?<![\w$]){v}\s*:\s*(?:[\w$]+\.)*{o}\b"
         rf"|(?<![\w$]){v}\s+\*?(?:[\w$]+\.)*{o}\b"
         rf"|\b{o}\s*[*&]?\s+{v}\b"
     )
-    window = lines[max(0, line - 80) : line]
-    return any(pattern.search(text) for text in window)
 
 
 def _module_receiver(receiver: str, path: str, caller_lines: Sequence[str]) -> bool:
