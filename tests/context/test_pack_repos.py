@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from prreview.models import Review
 from tests.context.repos import build, context_part, dry_run, src
+from tests.run_support import prompt_text, run_main
 
 BASE_PY = src(
     '''
@@ -339,3 +341,28 @@ def test_a_changed_go_method_brings_its_receiver_type(git_repo, tmp_path: Path, 
     assert run.code == 0, run.err
     context = context_part(run.text)
     assert "type Command struct {" in context and "Aliases []string" in context
+
+
+def test_with_the_loopback_model_the_diff_alone_is_reviewed_when_no_context_fits(
+    git_repo, openai_server, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = build(
+        git_repo,
+        {"app/base.py": BASE_PY, "lib/client.py": CLIENT_PY, "app/service.py": SERVICE_OLD},
+        {"app/service.py": SERVICE_NEW},
+    )
+    monkeypatch.setenv("PRREVIEW_CONTEXT_TOKENS", "10")
+    args = [
+        "run", "--repo", str(repo.path), "--base", "HEAD~1", "--model", "openai/gpt-4.1-mini",
+        "--api-base", openai_server.api_base, "--no-cache", "--no-summary", "-e", "correctness",
+        "--config-source", "none", "--retries", "0", "-o", "json=-",
+    ]  # fmt: skip
+    res = run_main(capsys, *args)
+    assert res.code == 0, res.err
+    (request,) = openai_server.requests
+    sent = prompt_text(request.body)
+    assert "return self.helper(len(rows))" in sent
+    assert "def helper(self, value):" not in sent and "## Context (DATA)" not in sent
+    review = Review.model_validate_json(res.out)
+    assert review.complete and review.stats.hunks_reviewed == review.stats.hunks
+    assert "no context: the budget of 10 tokens" in res.err
