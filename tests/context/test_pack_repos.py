@@ -53,14 +53,18 @@ SERVICE_NEW = src(
 )
 
 
-def test_python_member_calls_resolve_to_definitions_in_other_files(
-    git_repo, tmp_path: Path, capsys
-) -> None:
-    repo = build(
+def _service_repo(git_repo):  # type: ignore[no-untyped-def]
+    return build(
         git_repo,
         {"app/base.py": BASE_PY, "lib/client.py": CLIENT_PY, "app/service.py": SERVICE_OLD},
         {"app/service.py": SERVICE_NEW},
     )
+
+
+def test_python_member_calls_resolve_to_definitions_in_other_files(
+    git_repo, tmp_path: Path, capsys
+) -> None:
+    repo = _service_repo(git_repo)
     run = dry_run(capsys, repo, tmp_path)
     assert run.code == 0, run.err
     context = context_part(run.text)
@@ -254,11 +258,7 @@ def test_one_method_change_does_not_send_the_whole_class(git_repo, tmp_path: Pat
 def test_unit_whose_diff_exceeds_the_budget_gets_a_smaller_pack_and_says_so(
     git_repo, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = build(
-        git_repo,
-        {"app/base.py": BASE_PY, "lib/client.py": CLIENT_PY, "app/service.py": SERVICE_OLD},
-        {"app/service.py": SERVICE_NEW},
-    )
+    repo = _service_repo(git_repo)
     monkeypatch.setenv("PRREVIEW_UNIT_TOKENS", "600")
     monkeypatch.setenv("PRREVIEW_CONTEXT_TOKENS", "4000")
     run = dry_run(capsys, repo, tmp_path)
@@ -271,11 +271,7 @@ def test_unit_whose_diff_exceeds_the_budget_gets_a_smaller_pack_and_says_so(
 def test_budget_too_small_for_any_context_still_reviews_the_diff(
     git_repo, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = build(
-        git_repo,
-        {"app/base.py": BASE_PY, "lib/client.py": CLIENT_PY, "app/service.py": SERVICE_OLD},
-        {"app/service.py": SERVICE_NEW},
-    )
+    repo = _service_repo(git_repo)
     monkeypatch.setenv("PRREVIEW_CONTEXT_TOKENS", "0")
     run = dry_run(capsys, repo, tmp_path)
     assert run.code == 0, run.err
@@ -346,11 +342,7 @@ def test_a_changed_go_method_brings_its_receiver_type(git_repo, tmp_path: Path, 
 def test_with_the_loopback_model_the_diff_alone_is_reviewed_when_no_context_fits(
     git_repo, openai_server, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = build(
-        git_repo,
-        {"app/base.py": BASE_PY, "lib/client.py": CLIENT_PY, "app/service.py": SERVICE_OLD},
-        {"app/service.py": SERVICE_NEW},
-    )
+    repo = _service_repo(git_repo)
     monkeypatch.setenv("PRREVIEW_CONTEXT_TOKENS", "10")
     args = [
         "run", "--repo", str(repo.path), "--base", "HEAD~1", "--model", "openai/gpt-4.1-mini",
