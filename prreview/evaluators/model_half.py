@@ -174,7 +174,7 @@ def run_llm(
         jobs.extend(build_jobs(units, plan_specs, settings, count))
         hunks_total = max(hunks_total, plan.hunks_total)
         refs.update(r for u in units for r in u.hunk_refs)
-        kept = {u.id for u in units}
+        kept = {u.id for u in units} - {p.unit_id for p in packs}  # scoped plans repeat units
         packs.extend(p for p in plan.packs if p.unit_id in kept)
     estimate = sum(j.prompt_tokens + settings.max_output_tokens for j in jobs)
     jobs = _fit_token_budget(jobs, settings, out, estimate)
