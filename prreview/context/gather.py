@@ -46,6 +46,8 @@ class _Prepared:
     mentions: list[str]
     """Names of changed symbols that tests may mention."""
     file_symbols: tuple[Symbol, ...] = ()
+    modules: tuple[str, ...] = ()
+    """Module names (imports) used on the changed lines."""
 
 
 def gather_context(
@@ -110,7 +112,9 @@ def _prepare(request: ContextRequest, limits: ContextLimits) -> _Prepared:
     shown = _enclosing(file, own, lines, request.old_text, local, limits)
     visible = _function_spans(own)
     code = new_text is not None and is_code(file.language, file.path)
-    words = _ranked_words(file, new_text, own, visible, limits) if code and new_text else []
+    words, modules = (
+        _ranked_words(file, new_text, own, visible, limits) if code and new_text else ([], [])
+    )
     words = _receiver_types(own, local) + [w for w in words if w not in _receiver_types(own, local)]
     targets = call_targets(own, limits.max_call_site_symbols)
     stem = None if is_test_path(file.path) else module_stem(file.path)
@@ -119,7 +123,9 @@ def _prepare(request: ContextRequest, limits: ContextLimits) -> _Prepared:
     searched = [n for _, n in targets] + ([stem] if stem else []) + mentions
     searched += [w for w in words if w not in local_names]
     searched = list(dict.fromkeys(searched))
-    return _Prepared(file, local, lines, shown, words, searched, targets, stem, mentions, own)
+    return _Prepared(
+        file, local, lines, shown, words, searched, targets, stem, mentions, own, tuple(modules)
+    )
 
 
 def _receiver_types(symbols: Sequence[Symbol], local: list[Definition]) -> list[str]:
@@ -181,6 +187,7 @@ def _assemble(
     names = [s.name for s, _ in p.targets if s.name not in common] + p.mentions
     out = list(p.shown)
     out += find_definitions(path, words, p.local_defs, p.local_lines, visible, cache, limits)
+    out += _binding_lines(path, list(p.modules), p.local_lines)
     out += find_call_sites(path, targets, cache, limits)
     if p.stem is not None:
         out += find_tests(path, list(dict.fromkeys(names)), stem, mentions, cache, limits)
@@ -301,15 +308,18 @@ def _ranked_words(
     symbols: tuple[Symbol, ...],
     visible: list[tuple[int, int]],
     limits: ContextLimits,
-) -> list[str]:
-    """Identifiers on added lines worth looking up: calls first, then Capitalised names."""
+) -> tuple[list[str], list[str]]:
+    """Identifiers on added lines worth looking up (calls first, then Capitalised names), and
+    the names used there that the file binds to a whole module (`var fs = require('fs')`)."""
     added = sorted(file.added_line_numbers())
     uses = identifier_uses(new_text, file.language, added, file.path, limits.max_words * 50)
     lines = split_lines(new_text)
     params = bound_names(new_text, file.language, added, file.path)
     ranges = [(a, b) for a, b in visible if b - a < 2000]
     bound = _bound_names(lines, ranges, signatures=params is None) | (params or frozenset())
-    skip = bound | module_bindings(lines) | {s.name for s in symbols}
+    modules = module_bindings(lines) - bound
+    skip = bound | modules | {s.name for s in symbols}
+    used_modules = list(dict.fromkeys(u.name for u in uses if u.name in modules))
     best: dict[str, tuple[int, int]] = {}
     for index, use in enumerate(uses):
         if use.name in skip:
@@ -317,7 +327,20 @@ def _ranked_words(
         rank = 0 if use.called else 1 if use.name[:1].isupper() else 2
         prev = best.get(use.name)
         best[use.name] = (rank, index) if prev is None else (min(prev[0], rank), prev[1])
-    return sorted(best, key=lambda w: best[w])[: limits.max_words]
+    return sorted(best, key=lambda w: best[w])[: limits.max_words], used_modules[: limits.max_words]
+
+
+def _binding_lines(path: str, names: list[str], lines: list[str]) -> list[Snippet]:
+    """The line that binds each module name used on the changed lines: what `fs` is."""
+    out: list[Snippet] = []
+    for name in names:
+        pattern = re.compile(r"(?<![\w$.])" + re.escape(name) + r"(?![\w$])")
+        for number, text in enumerate(lines[:400], start=1):
+            if ("require" in text or "import" in text) and pattern.search(text):
+                snippet = cut("definition", path, lines, number, number, f"import of {name}")
+                out += [snippet] if snippet is not None else []
+                break
+    return out
 
 
 def _bound_names(lines: list[str], ranges: list[tuple[int, int]], signatures: bool) -> set[str]:
