@@ -155,6 +155,12 @@ class Settings(Frozen):
     unit_tokens: int | None = Field(
         default=None, ge=512, description="Per-call prompt budget; default from the context window."
     )
+    context_tokens: int = Field(
+        default=3000,
+        ge=0,
+        description="Budget of each unit's context pack (definitions, signatures, callers, "
+        "tests, guidelines); 0 sends the diff alone.",
+    )
 
     # -- cache and run
     cache_dir: Path | None = Field(

@@ -77,6 +77,7 @@ class ContextCache:
         self._hits: dict[str, list[Hit]] = {}
         self._names: dict[tuple[str, int], frozenset[str]] = {}
         self._files: list[str] | None = None
+        self._file_set: frozenset[str] | None = None
         self._tests: TestIndex | None = None
         self._is_test: dict[str, bool] = {}
         self._sites: dict[tuple[str, bool], dict[str, int]] = {}
@@ -98,6 +99,11 @@ class ContextCache:
         if self._files is None:
             self._files = sorted(p for p in self.tree.ls_files() if not is_secret_file(p))
         return self._files
+
+    def file_set(self) -> frozenset[str]:
+        if self._file_set is None:
+            self._file_set = frozenset(self.files())
+        return self._file_set
 
     def is_test(self, path: str) -> bool:
         if path not in self._is_test:

@@ -10,12 +10,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from prreview.change import languages
 from prreview.change.languages import is_code
+from prreview.context import grammars
 from prreview.context.cache import ContextCache, ContextLimits, SourceTree
 from prreview.context.guidelines import GuidelineLimits, Guidelines
-from prreview.context.lookup import call_targets, find_call_sites, find_definitions
+from prreview.context.lookup import call_targets, constructor_of, find_call_sites, find_definitions
 from prreview.context.outline import Definition, extract_definitions
-from prreview.context.paths import cut, is_test_path, module_stem, split_lines
+from prreview.context.paths import cut, is_test_path, module_stem, signature_end, split_lines
 from prreview.context.related import find_tests
 from prreview.context.symbols import bound_names, identifier_uses, module_bindings
 from prreview.models import FileChange, Frozen, Snippet, Symbol
@@ -44,6 +46,9 @@ class _Prepared:
     """The name tests import the module by (None for a test file)."""
     mentions: list[str]
     """Names of changed symbols that tests may mention."""
+    file_symbols: tuple[Symbol, ...] = ()
+    modules: tuple[str, ...] = ()
+    """Module names (imports) used on the changed lines."""
 
 
 def gather_context(
@@ -113,23 +118,65 @@ def _prepare(request: ContextRequest, limits: ContextLimits) -> _Prepared:
     lines = split_lines(new_text) if new_text is not None else []
     local = extract_definitions(new_text, file.language, file.path) if new_text else []
     shown = _enclosing(file, own, lines, request.old_text, local, limits)
-    visible = [(s.start_line, s.end_line) for s in shown if s.kind == "enclosing"]
+    visible = _function_spans(own)
     code = new_text is not None and is_code(file.language, file.path)
-    words = _ranked_words(file, new_text, own, visible, limits) if code and new_text else []
+    words, modules = (
+        _ranked_words(file, new_text, own, visible, limits) if code and new_text else ([], [])
+    )
+    words = _receiver_types(own, local) + [w for w in words if w not in _receiver_types(own, local)]
     targets = call_targets(own, limits.max_call_site_symbols)
     stem = None if is_test_path(file.path) else module_stem(file.path)
-    mentions = [] if stem is None else _mentioned(own, limits.max_call_site_symbols)
+    mentions = [] if stem is None else _mentioned(own, limits.max_call_site_symbols, file.path)
     local_names = {d.name for d in local}
     searched = [n for _, n in targets] + ([stem] if stem else []) + mentions
     searched += [w for w in words if w not in local_names]
     searched = list(dict.fromkeys(searched))
-    return _Prepared(file, local, lines, shown, words, searched, targets, stem, mentions)
+    return _Prepared(
+        file, local, lines, shown, words, searched, targets, stem, mentions, own, tuple(modules)
+    )
 
 
-def _mentioned(symbols: tuple[Symbol, ...], limit: int) -> list[str]:
-    kinds = ("function", "method", "class")
-    names = [s.name for s in symbols if s.kind in kinds and len(s.name) >= 3]
+def _receiver_types(symbols: Sequence[Symbol], local: list[Definition]) -> list[str]:
+    """Types of changed methods declared outside a class here (a Go receiver, `A.prototype.m`):
+    their definition stands in for the class header."""
+    classes = {d.qualified_name for d in local if d.kind == "class"}
+    owners = [
+        s.qualified_name.split(".")[-2]
+        for s in symbols
+        if s.kind == "method" and "." in s.qualified_name
+    ]
+    return list(dict.fromkeys(o for o in owners if o not in classes and len(o) >= 2))
+
+
+def _function_spans(symbols: Sequence[Symbol]) -> list[tuple[int, int]]:
+    """Where the changed functions are: their bodies go with the pack (or the diff)."""
+    return [
+        (s.new_start, s.new_end)
+        for s in symbols
+        if s.kind not in ("class", "module") and s.new_start is not None and s.new_end is not None
+    ]
+
+
+def _mentioned(symbols: tuple[Symbol, ...], limit: int, path: str) -> list[str]:
+    """Changed names a test would mention: not common words (`get`), not a class that only
+    encloses a changed method (its tests mostly test other methods)."""
+    common = grammars.stopwords(languages.grammar_key(None, path))
+    names = [
+        s.name
+        for s in symbols
+        if s.kind in ("function", "method", "class")
+        and len(s.name) >= 3
+        and s.name not in common
+        and not (s.kind == "class" and _encloses_another(s, symbols))
+    ]
     return list(dict.fromkeys(names))[:limit]
+
+
+def _encloses_another(cls: Symbol, symbols: tuple[Symbol, ...]) -> bool:
+    start, end = cls.new_start or 0, cls.new_end or -1
+    return any(
+        s is not cls and s.new_start is not None and start <= s.new_start <= end for s in symbols
+    )
 
 
 def _assemble(
@@ -142,15 +189,17 @@ def _assemble(
     if p.file.is_binary or p.file.is_submodule:
         return []
     path = p.file.path
-    visible = [(s.start_line, s.end_line) for s in p.shown if s.kind == "enclosing"]
+    visible = _function_spans(p.file_symbols)
     searched = set(p.searched)
     words = [w for w in p.words if w in chosen or w not in searched]
     targets = [(s, name) for s, name in p.targets if name in chosen]
     stem = p.stem if p.stem in chosen else None
     mentions = [n for n in p.mentions if n in chosen]
-    names = [s.name for s, _ in p.targets] + p.mentions
+    common = grammars.stopwords(languages.grammar_key(None, path))
+    names = [s.name for s, _ in p.targets if s.name not in common] + p.mentions
     out = list(p.shown)
     out += find_definitions(path, words, p.local_defs, p.local_lines, visible, cache, limits)
+    out += _binding_lines(path, list(p.modules), p.local_lines)
     out += find_call_sites(path, targets, cache, limits)
     if p.stem is not None:
         out += find_tests(path, list(dict.fromkeys(names)), stem, mentions, cache, limits)
@@ -166,35 +215,71 @@ def _enclosing(
     local: list[Definition],
     limits: ContextLimits,
 ) -> list[Snippet]:
-    """The new version of each changed definition, then the old version of the modified ones."""
+    """Signatures and class headers (with constructors) first, then the changed definitions.
+
+    A class is never sent whole: its header and constructor stand for it. The pack leaves
+    out the lines the diff shows. An old version goes only with a deleted definition: a
+    modified one is its new version plus the diff.
+    """
     added = file.added_line_numbers()
-    removed = {ln.old_lineno for h in file.hunks for ln in h.lines if ln.kind == "removed"}
-    old_lines = split_lines(old_text) if old_text is not None else []
-    old_path = file.old_path or file.path
-    new_out: list[Snippet] = []
-    old_out: list[Snippet] = []
+    heads: list[Snippet] = []
+    bodies: list[Snippet] = []
     for s in symbols:
         if s.kind == "module" or s.new_start is None or s.new_end is None or not lines:
             continue
-        if any(n.start_line <= s.new_start and s.new_end <= n.end_line for n in new_out):
+        if s.kind == "class":
+            heads += _class_head(file.path, s, lines, local, limits)
             continue
-        huge_class = s.kind == "class" and s.new_end - s.new_start >= limits.max_enclosing_lines
-        if huge_class:
-            spans = [(s.new_start, _class_header_end(s.new_start, s.new_end, local))]
-        else:
-            spans = _spans(s.new_start, s.new_end, added, limits)
-        suffix = _suffix(spans, s.new_start, s.new_end, huge_class)
-        label = f"{s.kind} {s.qualified_name} ({s.change}){suffix}"
-        new_out += [x for a, b in spans if (x := cut("enclosing", file.path, lines, a, b, label))]
-        if s.change != "modified" or huge_class or s.old_start is None or s.old_end is None:
+        if s.kind in ("function", "method"):
+            sig_end = signature_end(lines, s.new_start, s.new_end, s.name)
+            label = f"signature of {s.kind} {s.qualified_name}"
+            signature = cut("enclosing", file.path, lines, s.new_start, sig_end, label)
+            heads += [signature] if signature is not None else []
+        if any(b.start_line <= s.new_start and s.new_end <= b.end_line for b in bodies):
             continue
-        spans = _spans(s.old_start, s.old_end, {n for n in removed if n}, limits)
-        suffix = _suffix(spans, s.old_start, s.old_end, False)
+        spans = _spans(s.new_start, s.new_end, added, limits)
+        label = f"{s.kind} {s.qualified_name} ({s.change}){_suffix(spans, s.new_start, s.new_end)}"
+        bodies += [x for a, b in spans if (x := cut("enclosing", file.path, lines, a, b, label))]
+    return heads + bodies + _deleted(file, symbols, old_text, limits)
+
+
+def _class_head(
+    path: str, s: Symbol, lines: list[str], local: list[Definition], limits: ContextLimits
+) -> list[Snippet]:
+    """The class line(s) without the docstring, and the constructor (its signature if long)."""
+    start, end = s.new_start or 1, s.new_end or 1
+    head_end = signature_end(lines, start, end, s.name)
+    out = [cut("enclosing", path, lines, start, head_end, f"class header of {s.qualified_name}")]
+    cls = next(
+        (d for d in local if d.kind == "class" and (d.start_line, d.end_line) == (start, end)), None
+    )
+    ctor = constructor_of(cls, local) if cls is not None else None
+    if ctor is not None:
+        last = ctor.end_line
+        if ctor.length > limits.max_caller_lines:
+            last = signature_end(lines, ctor.start_line, ctor.end_line, ctor.name)
+        label = f"constructor of {s.qualified_name}"
+        out.append(cut("enclosing", path, lines, ctor.start_line, last, label))
+    return [x for x in out if x is not None]
+
+
+def _deleted(
+    file: FileChange, symbols: tuple[Symbol, ...], old_text: str | None, limits: ContextLimits
+) -> list[Snippet]:
+    if old_text is None:
+        return []
+    removed = {ln.old_lineno for h in file.hunks for ln in h.lines if ln.kind == "removed"}
+    old_lines = split_lines(old_text)
+    old_path = file.old_path or file.path
+    out: list[Snippet] = []
+    for s in symbols:
+        if s.change != "deleted" or s.kind == "module" or s.old_start is None:
+            continue
+        spans = _spans(s.old_start, s.old_end or s.old_start, {n for n in removed if n}, limits)
+        suffix = _suffix(spans, s.old_start, s.old_end or s.old_start)
         label = f"old version of {s.qualified_name}{suffix}; line numbers refer to the old file {old_path}"
-        old_out += [
-            x for a, b in spans if (x := cut("old_version", old_path, old_lines, a, b, label))
-        ]
-    return new_out + old_out
+        out += [x for a, b in spans if (x := cut("old_version", old_path, old_lines, a, b, label))]
+    return out
 
 
 def _spans(start: int, end: int, changed: set[int], limits: ContextLimits) -> list[tuple[int, int]]:
@@ -212,16 +297,8 @@ def _spans(start: int, end: int, changed: set[int], limits: ContextLimits) -> li
     return [header, (low, high)]
 
 
-def _suffix(spans: list[tuple[int, int]], start: int, end: int, header: bool) -> str:
-    if header:
-        return " (class header)"
+def _suffix(spans: list[tuple[int, int]], start: int, end: int) -> str:
     return "" if spans == [(start, end)] else " (excerpt)"
-
-
-def _class_header_end(start: int, end: int, local: list[Definition]) -> int:
-    members = [d.start_line for d in local if start < d.start_line <= end]
-    first = min(members, default=start + 20)
-    return max(start, min(first - 1, start + 19))
 
 
 _BOUND = [
@@ -243,15 +320,18 @@ def _ranked_words(
     symbols: tuple[Symbol, ...],
     visible: list[tuple[int, int]],
     limits: ContextLimits,
-) -> list[str]:
-    """Identifiers on added lines worth looking up: calls first, then Capitalised names."""
+) -> tuple[list[str], list[str]]:
+    """Identifiers on added lines worth looking up (calls first, then Capitalised names), and
+    the names used there that the file binds to a whole module (`var fs = require('fs')`)."""
     added = sorted(file.added_line_numbers())
     uses = identifier_uses(new_text, file.language, added, file.path, limits.max_words * 50)
     lines = split_lines(new_text)
     params = bound_names(new_text, file.language, added, file.path)
     ranges = [(a, b) for a, b in visible if b - a < 2000]
     bound = _bound_names(lines, ranges, signatures=params is None) | (params or frozenset())
-    skip = bound | module_bindings(lines) | {s.name for s in symbols}
+    modules = module_bindings(lines) - bound
+    skip = bound | modules | {s.name for s in symbols}
+    used_modules = list(dict.fromkeys(u.name for u in uses if u.name in modules))
     best: dict[str, tuple[int, int]] = {}
     for index, use in enumerate(uses):
         if use.name in skip:
@@ -259,7 +339,20 @@ def _ranked_words(
         rank = 0 if use.called else 1 if use.name[:1].isupper() else 2
         prev = best.get(use.name)
         best[use.name] = (rank, index) if prev is None else (min(prev[0], rank), prev[1])
-    return sorted(best, key=lambda w: best[w])[: limits.max_words]
+    return sorted(best, key=lambda w: best[w])[: limits.max_words], used_modules[: limits.max_words]
+
+
+def _binding_lines(path: str, names: list[str], lines: list[str]) -> list[Snippet]:
+    """The line that binds each module name used on the changed lines: what `fs` is."""
+    out: list[Snippet] = []
+    for name in names:
+        pattern = re.compile(r"(?<![\w$.])" + re.escape(name) + r"(?![\w$])")
+        for number, text in enumerate(lines[:400], start=1):
+            if ("require" in text or "import" in text) and pattern.search(text):
+                snippet = cut("definition", path, lines, number, number, f"import of {name}")
+                out += [snippet] if snippet is not None else []
+                break
+    return out
 
 
 def _bound_names(lines: list[str], ranges: list[tuple[int, int]], signatures: bool) -> set[str]:

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 from prreview.context.cache import ContextCache, ContextLimits
 from prreview.context.outline import Definition
-from prreview.context.paths import cut, is_test_path, nearness
+from prreview.context.paths import cut, is_test_path, nearness, signature_end
+from prreview.context.resolve import call_resolves, import_lines, import_paths
 from prreview.models import Snippet, Symbol
 
 
@@ -25,6 +26,7 @@ def find_definitions(
 ) -> list[Snippet]:
     """Definitions of `words`: in the changed file first, else the nearest unambiguous ones."""
     include_tests = is_test_path(origin)
+    imports = import_lines(local_lines)
     out: list[Snippet] = []
     seen: set[tuple[str, int]] = set()
     for word in words:
@@ -34,24 +36,37 @@ def find_definitions(
         if any(_within(d, visible) for d in same_file):
             continue
         if same_file:
-            found = [(origin, d, local_lines) for d in same_file[: limits.ambiguity]]
+            found = [(origin, d, local_lines, local) for d in same_file[: limits.ambiguity]]
         else:
+            where = _imported(origin, word, local_lines, imports, cache, limits)
+            where = where or _repo_definitions(origin, word, cache, limits, include_tests)
             found = [
-                (path, d, cache.lines(path) or [])
-                for path, d in _repo_definitions(origin, word, cache, limits, include_tests)
+                (path, d, cache.lines(path) or [], cache.definitions(path)) for path, d in where
             ]
-        for path, d, lines in found:
-            if (path, d.start_line) in seen:
+        for path, d, lines, defs in found:
+            if (path, d.start_line) in seen or len(out) >= limits.max_definitions:
                 continue
             seen.add((path, d.start_line))
-            snippet = _definition_snippet(word, path, d, lines, limits)
-            if snippet is not None and len(out) < limits.max_definitions:
-                out.append(snippet)
+            out += _definition_snippets(word, path, d, lines, defs, limits)
     return out
 
 
 def _within(d: Definition, ranges: list[tuple[int, int]]) -> bool:
     return any(a <= d.start_line and d.end_line <= b for a, b in ranges)
+
+
+def _imported(
+    origin: str,
+    word: str,
+    lines: list[str],
+    imports: tuple[str, ...],
+    cache: ContextCache,
+    limits: ContextLimits,
+) -> list[tuple[str, Definition]]:
+    """The definitions in the module the changed file imports `word` (or `m` of `m.word`) from."""
+    paths = import_paths(word, origin, lines, imports, cache.file_set())
+    found = [(p, d) for p in paths for d in cache.definitions(p) if d.name == word]
+    return found[: limits.ambiguity]
 
 
 def _repo_definitions(
@@ -72,11 +87,49 @@ def _repo_definitions(
     return found if len(found) <= limits.ambiguity else []
 
 
-def _definition_snippet(
-    word: str, path: str, d: Definition, lines: list[str], limits: ContextLimits
-) -> Snippet | None:
+def _definition_snippets(
+    word: str,
+    path: str,
+    d: Definition,
+    lines: list[str],
+    defs: list[Definition],
+    limits: ContextLimits,
+) -> list[Snippet]:
+    """A function whole (truncated when long); a class with methods as its header and
+    constructor (a struct or interface without methods is whole, like a function)."""
     what = f"{d.kind} {d.qualified_name}"
     label = f"definition of {what}" if d.qualified_name == word else f"definition of {word}: {what}"
+    members = [x for x in defs if d.start_line < x.start_line and x.end_line <= d.end_line]
+    if d.kind == "class" and any(x.kind in ("method", "function") for x in members):
+        head = cut("definition", path, lines, d.start_line, class_head_end(lines, d), label)
+        ctor = constructor_of(d, defs)
+        out = [head] if head is not None else []
+        if ctor is not None:
+            end = ctor.end_line
+            if ctor.length > limits.max_caller_lines:
+                end = signature_end(lines, ctor.start_line, ctor.end_line, ctor.name)
+            text = f"constructor of {d.qualified_name}"
+            out += [x for x in [cut("definition", path, lines, ctor.start_line, end, text)] if x]
+        return out
+    snippet = _definition_snippet(label, path, d, lines, limits)
+    return [snippet] if snippet is not None else []
+
+
+def constructor_of(cls: Definition, defs: list[Definition]) -> Definition | None:
+    for d in defs:
+        inside = cls.start_line < d.start_line and d.end_line <= cls.end_line
+        if inside and d.name in CONSTRUCTORS and d.kind in ("method", "function"):
+            return d
+    return None
+
+
+def class_head_end(lines: list[str], cls: Definition) -> int:
+    return signature_end(lines, cls.start_line, cls.end_line, cls.name)
+
+
+def _definition_snippet(
+    label: str, path: str, d: Definition, lines: list[str], limits: ContextLimits
+) -> Snippet | None:
     end = d.end_line
     if d.length > limits.max_definition_lines:
         end = d.start_line + limits.truncated_definition_lines - 1
@@ -84,7 +137,7 @@ def _definition_snippet(
     return cut("definition", path, lines, d.start_line, end, label)
 
 
-_CONSTRUCTORS = {"__init__", "constructor", "initialize"}
+CONSTRUCTORS = {"__init__", "constructor", "initialize"}
 
 
 def call_targets(symbols: Iterable[Symbol], limit: int) -> list[tuple[Symbol, str]]:
@@ -95,7 +148,7 @@ def call_targets(symbols: Iterable[Symbol], limit: int) -> list[tuple[Symbol, st
         if s.kind not in ("function", "method"):
             continue
         name = s.name
-        if name in _CONSTRUCTORS:
+        if name in CONSTRUCTORS:
             parts = s.qualified_name.split(".")
             name = parts[-2] if len(parts) > 1 else ""
         if len(name) >= 3 and name not in names:
@@ -134,17 +187,29 @@ def _call_sites(
     if len(elsewhere) >= limits.ambiguity:
         return []  # the callers found would mostly call the other definitions
     own = (symbol.new_start or 0, symbol.new_end or -1)
+    unique = sum(cache.definition_sites(name, True).values()) <= 1
     sites: list[tuple[str, int]] = []
     for path, line, text in sorted(hits, key=lambda h: (nearness(origin, h[0]), h[1])):
         if not include_tests and cache.is_test(path):
             continue
         if path == origin and own[0] <= line <= own[1]:
             continue
-        if _calls(text, name) and name not in cache.defined_names(path, line, text):
+        if name in cache.defined_names(path, line, text):
+            continue
+        if _resolves(text, name, symbol, path, line, cache, unique):
             sites.append((path, line))
             if len(sites) >= limits.max_call_sites:
                 break
     return sites
+
+
+def _resolves(
+    text: str, name: str, symbol: Symbol, path: str, line: int, cache: ContextCache, unique: bool
+) -> bool:
+    if symbol.name in CONSTRUCTORS:  # called by its class name: `Queue(`, `new Queue(`
+        return _calls(text, name)
+    lines = cache.lines(path) or []
+    return call_resolves(text, name, symbol, path, lines, line, unique)
 
 
 def _calls(text: str, name: str) -> bool:

@@ -97,3 +97,20 @@ def _tested_stem(path: str) -> str:
         if part not in ("test", "spec"):
             stem += "." + part
     return normal_stem(TEST_NAME.sub("", stem))
+
+
+_OPENS = re.compile(r"[{:]\s*(?:#.*|//.*|/\*.*)?$|\{|=>|\bdo\s*(?:\|[^|]*\|)?\s*$")
+
+
+def signature_end(lines: list[str], start: int, end: int, name: str) -> int:
+    """Last line of the signature (or class line) of the definition at start..end."""
+    word = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])") if name else None
+    first = start
+    for n in range(start, min(end, start + 30) + 1):
+        if word is None or word.search(lines[n - 1]):
+            first = n
+            break
+    for n in range(first, min(end, first + 12) + 1):
+        if _OPENS.search(lines[n - 1].rstrip()):
+            return n
+    return first

@@ -74,11 +74,14 @@ def _test_snippets(
         snippet = cut("test", path, lines, d.start_line, end, label)
         if snippet is not None and not any(_inside(snippet, s) for s in out):
             out.append(snippet)
-    if not out:
-        label = f"head of test file ({reason})"
-        head = cut("test", path, lines, 1, limits.max_test_lines, label)
-        out = [head] if head is not None else []
-    return out
+    if not out and pattern is not None:  # tests in anonymous callbacks: it('...', () => ...)
+        use = next((n for n, text in enumerate(lines, 1) if pattern.search(text)), None)
+        if use is not None:
+            first = max(1, use - 10)
+            label = f"test file around its first use of the changed names ({reason})"
+            around = cut("test", path, lines, first, first + limits.max_test_lines // 2, label)
+            out = [around] if around is not None else []
+    return out  # a test file that uses none of the names tests something else
 
 
 def _inside(inner: Snippet, outer: Snippet) -> bool:

@@ -18,6 +18,7 @@ from prreview.config.trust import PolicyTree
 from prreview.context.cache import ContextCache
 from prreview.context.gather import ContextRequest, gather_context_many
 from prreview.context.guidelines import Guidelines
+from prreview.context.pack import PackReport
 from prreview.context.symbols import changed_symbols
 from prreview.errors import BudgetError
 from prreview.evaluators.answer import is_usable
@@ -37,6 +38,7 @@ from prreview.llm.engine import Acceptor, Engine, EngineConfig, ProgressEvent
 from prreview.llm.prices import context_window, estimate_cost
 from prreview.models import ChangeSet, SkippedItem, Snippet, Symbol
 from prreview.plan.units import Plan, PlanConfig, parse_shard, path_risk, plan_units, shard_units
+from prreview.plan.view import render_packs_text
 
 Observer = Callable[[str], None]
 DEFAULT_UNIT_TOKENS = 12_000
@@ -168,10 +170,13 @@ def run_llm(
 
     model = settings.model or ""
     count = lambda text: tokens.count_tokens(text, model)  # noqa: E731
-    cfg = PlanConfig(unit_tokens=unit_budget(settings, model))
+    cfg = PlanConfig(
+        unit_tokens=unit_budget(settings, model), context_tokens=settings.context_tokens
+    )
     jobs: list[Job] = []
     skipped: list[SkippedItem] = []
     refs: set[tuple[str, int]] = set()
+    packs: list[PackReport] = []
     for plan, plan_specs in _routed_plans(changes, analysis, specs, cfg, count):
         units = list(plan.units)
         if settings.shard:
@@ -180,6 +185,8 @@ def run_llm(
         skipped.extend(plan.skipped)
         jobs.extend(build_jobs(units, plan_specs, settings, count))
         refs.update(r for u in units for r in u.hunk_refs)
+        kept = {u.id for u in units} - {p.unit_id for p in packs}  # scoped plans repeat units
+        packs.extend(p for p in plan.packs if p.unit_id in kept)
     estimate = sum(j.prompt_tokens + settings.max_output_tokens for j in jobs)
     jobs, cut = _fit_token_budget(jobs, settings, changes, estimate)
     planned = ModelOutcome(
@@ -193,6 +200,7 @@ def run_llm(
     )
     if settings.dump_prompts is not None:
         dump_prompts([*jobs, *([summary] if summary else [])], Path(settings.dump_prompts))
+    _report_packs(observer, packs, detail=settings.dry_run or settings.verbose)
     if settings.dry_run:
         observer(
             f"prreview: dry run: {len(jobs)} calls, ~{planned.planned_prompt_tokens} prompt tokens"
@@ -201,6 +209,13 @@ def run_llm(
     engine = _engine(settings, deadline_at, progress, accept=is_usable)
     ctx = Context(settings, changes, analysis.context, cfg, count, _lines_of(analysis), observer)
     return planned + run_jobs(jobs, engine, ctx, extra=summary), len(refs)
+
+
+def _report_packs(observer: Observer, packs: Sequence[PackReport], detail: bool) -> None:
+    """The dry run (and --verbose) lists every pack; a run names the units given less context."""
+    text = render_packs_text(packs, detail=detail)
+    if text:  # one message: every message is scrubbed for secrets on its way out
+        observer("\n".join(f"prreview: {line}" for line in text.splitlines()))
 
 
 def _lines_of(analysis: Analysis) -> Callable[[str], list[str] | None]:

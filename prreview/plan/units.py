@@ -1,8 +1,9 @@
 """Plan units: pack hunks and their context into token-budgeted pieces of work.
 
-Priority inside a unit: changed lines > enclosing scope > old version > definitions >
-call sites > tests > guidelines. Every reviewable hunk is sent at least once; a hunk that
-cannot fit is listed as skipped with its reason, never silently truncated.
+The diff comes first; the unit's context pack (context/pack.py: ranked candidates under the
+context_tokens budget) gets what is left of unit_tokens. Every reviewable hunk is sent at
+least once; a hunk that cannot fit is listed as skipped with its reason, never silently
+truncated.
 """
 
 from __future__ import annotations
@@ -11,20 +12,12 @@ import hashlib
 import posixpath
 from collections.abc import Callable, Mapping, Sequence
 
+from prreview.context.pack import DEFAULT_CONTEXT_TOKENS, PackReport, pack_context, visible_lines
 from prreview.errors import UsageError
 from prreview.models import ChangeSet, FileChange, Frozen, Hunk, SkippedItem, Snippet, Unit
 
 Counter = Callable[[str], int]
 
-SNIPPET_PRIORITY = {
-    "changed": 0,
-    "enclosing": 1,
-    "old_version": 2,
-    "definition": 3,
-    "call_site": 4,
-    "test": 5,
-    "guideline": 6,
-}
 _SENSITIVE = (
     "auth", "crypt", "secur", "login", "passw", "token", "secret", "permission", "admin",
     "payment", "billing", "session", "oauth", "sql", "migrat", "acl", "sandbox",
@@ -38,6 +31,8 @@ class PlanConfig(Frozen):
     """At most this share of unit_tokens goes to diff text; the rest to context."""
     max_changed_lines: int = 400
     """Start a new unit after this many changed lines, so units run in parallel."""
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS
+    """Budget of a unit's context pack (less when the diff leaves less of unit_tokens)."""
 
 
 class Plan(Frozen):
@@ -45,6 +40,8 @@ class Plan(Frozen):
     skipped: tuple[SkippedItem, ...] = ()
     hunks_total: int = 0
     hunks_planned: int = 0
+    packs: tuple[PackReport, ...] = ()
+    """What each unit's context pack holds and left out (same order as units)."""
 
 
 def format_hunk(hunk: Hunk) -> str:
@@ -140,28 +137,21 @@ def _drafts(
 
 
 def _pack_snippets(
-    draft: _Draft,
-    context: Mapping[str, Sequence[Snippet]],
-    budget: int,
-    count: Counter,
-) -> tuple[list[Snippet], int]:
-    candidates: list[Snippet] = []
-    seen: set[tuple[str, str, int, int]] = set()
-    for file, _hunks in draft.pieces:
-        for s in context.get(file.path, ()):
-            key = (s.kind, s.path, s.start_line, s.end_line)
-            if key not in seen:
-                seen.add(key)
-                candidates.append(s)
-    candidates.sort(key=lambda s: SNIPPET_PRIORITY.get(s.kind, 9))
-    chosen: list[Snippet] = []
-    used = 0
-    for s in candidates:
-        cost = count(s.text) + 24
-        if used + cost <= budget:
-            chosen.append(s)
-            used += cost
-    return chosen, used
+    draft: _Draft, context: Mapping[str, Sequence[Snippet]], cfg: PlanConfig, count: Counter
+) -> tuple[list[Snippet], PackReport]:
+    candidates = [s for file, _ in draft.pieces for s in context.get(file.path, ())]
+    room = max(cfg.unit_tokens - draft.tokens, 0)
+    budget = min(cfg.context_tokens, room)
+    note = ""
+    if budget < cfg.context_tokens and candidates:
+        note = (
+            f"context pack cut to {budget} tokens (context_tokens {cfg.context_tokens}): "
+            f"the diff takes {draft.tokens} of the unit's {cfg.unit_tokens}"
+        )
+    shown = visible_lines(draft.pieces)
+    return pack_context(
+        candidates, shown, budget=budget, setting=cfg.context_tokens, count=count, note=note
+    )
 
 
 def plan_units(
@@ -175,27 +165,34 @@ def plan_units(
     total = sum(len(f.hunks) for f in files)
     drafts, skipped = _drafts(files, cfg, count)
     units: list[Unit] = []
+    packs: list[PackReport] = []
     for draft in drafts:
-        snippets, used = _pack_snippets(draft, context, cfg.unit_tokens - draft.tokens, count)
+        snippets, report = _pack_snippets(draft, context, cfg, count)
         diff_text = "\n\n".join(format_file(f, hs) for f, hs in draft.pieces)
         parts = [(f.path, h.new_start, h.new_end) for f, hs in draft.pieces for h in hs]
         paths = tuple(dict.fromkeys(f.path for f, _ in draft.pieces))
+        unit_id = _unit_id(parts)
+        packs.append(report.model_copy(update={"unit_id": unit_id, "paths": paths}))
         units.append(
             Unit(
-                id=_unit_id(parts),
+                id=unit_id,
                 paths=paths,
                 module=module_of(paths[0]),
                 diff_text=diff_text,
                 snippets=tuple(snippets),
                 hunk_refs=tuple(draft.refs),
-                tokens=draft.tokens + used,
+                tokens=draft.tokens + report.used,
                 hunk_count=len(parts),
                 changed_lines=draft.lines,
             )
         )
     planned = sum(u.hunk_count for u in units)
     return Plan(
-        units=tuple(units), skipped=tuple(skipped), hunks_total=total, hunks_planned=planned
+        units=tuple(units),
+        skipped=tuple(skipped),
+        hunks_total=total,
+        hunks_planned=planned,
+        packs=tuple(packs),
     )
 
 

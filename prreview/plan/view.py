@@ -11,6 +11,8 @@ JSON keys (schema_version "1"; keys sorted, 2-space indent, newline at the end):
     totals           files, reviewable, skipped, added, removed, hunks (reviewable files)
     instructions     (when given) guideline/instruction file -> the changed files it is sent
                      with, read from the trusted tree (config.trust)
+
+`render_packs_text` is the dry run's view of each unit's context pack (stderr).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from prreview.context.pack import PackItem, PackReport
 from prreview.models import ChangeSet, FileChange
 
 PLAN_SCHEMA_VERSION = "1"
@@ -138,3 +141,48 @@ def _short(sha: str | None) -> str:
 def _safe(text: str) -> str:
     """Escape control characters: names come from the pull request and reach a terminal."""
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
+def render_packs_text(packs: Sequence[PackReport], *, detail: bool = True) -> str:
+    """Per unit, the context pack: budget, what was included, what was cut and why.
+
+    Without `detail`, only the units whose pack is smaller than the setting or empty.
+    """
+    lines: list[str] = []
+    if not detail:
+        notes = [f"{_unit_title(r)}: {_safe(r.note)}" for r in packs if r.note]
+        if len(notes) > _MAX_NOTES:
+            more = len(notes) - _MAX_NOTES
+            notes = [*notes[:_MAX_NOTES], f"... and {more} more units (see --dry-run)"]
+        return "\n".join(notes) + ("\n" if notes else "")
+    for report in packs:
+        lines.append(
+            f"{_unit_title(report)}: context {report.used}/{report.budget} tokens "
+            f"(context_tokens {report.setting}), {len(report.included)} included, "
+            f"{len(report.cut)} cut"
+        )
+        if report.note:
+            lines.append(f"  note: {_safe(report.note)}")
+        for item in report.included:
+            lines.append(f"  + {_item_text(item)}  {item.tokens} tokens")
+        for item in report.cut:
+            lines.append(f"  - {_item_text(item)}  cut: {_safe(item.reason)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+_MAX_NOTES = 3
+
+
+def packs_dict(packs: Sequence[PackReport]) -> list[dict[str, Any]]:
+    return [p.model_dump(mode="json") for p in packs]
+
+
+def _unit_title(report: PackReport) -> str:
+    paths = ", ".join(_safe(p) for p in report.paths[:3])
+    more = f" +{len(report.paths) - 3}" if len(report.paths) > 3 else ""
+    return f"unit {report.unit_id} ({paths}{more})"
+
+
+def _item_text(item: PackItem) -> str:
+    where = f"{_safe(item.path)}:{item.start_line}-{item.end_line}"
+    return f"[{item.rank}] {item.kind}: {_safe(item.label)} ({where})"

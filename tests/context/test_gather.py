@@ -152,18 +152,17 @@ def test_callee_defined_in_another_file_is_returned() -> None:
     assert all(not s.path.startswith("tests/") for s in definitions)
 
 
-def test_enclosing_and_old_version() -> None:
+def test_enclosing_signature_then_body_and_no_old_version_of_a_modified_function() -> None:
     snippets = _billing_context(DictTree(REPO))
     enclosing = _kinds(snippets, "enclosing")
-    assert [(s.path, s.start_line, s.end_line) for s in enclosing] == [("app/billing.py", 4, 7)]
-    assert enclosing[0].text == "\n".join(BILLING_NEW.split("\n")[3:7])
-    old = _kinds(snippets, "old_version")
-    assert [(s.path, s.start_line, s.end_line) for s in old] == [("app/billing.py", 4, 6)]
-    assert (
-        old[0].text
-        == "def invoice_total(amount, rate):\n    subtotal = amount\n    return subtotal"
-    )
-    assert "old file" in old[0].label
+    assert [(s.path, s.start_line, s.end_line) for s in enclosing] == [
+        ("app/billing.py", 4, 4),
+        ("app/billing.py", 4, 7),
+    ]
+    assert enclosing[0].label == "signature of function invoice_total"
+    assert enclosing[1].text == "\n".join(BILLING_NEW.split("\n")[3:7])
+    # the old version is the new one plus the diff: never sent for a modified function
+    assert _kinds(snippets, "old_version") == []
 
 
 def test_call_sites_of_changed_function() -> None:
@@ -194,13 +193,11 @@ def test_tests_found_by_name_and_by_import() -> None:
     assert "imports billing" in tests[1].label
 
 
-def test_test_file_head_when_no_test_mentions_the_symbols() -> None:
+def test_a_test_file_that_uses_none_of_the_changed_names_is_not_sent() -> None:
     repo = dict(REPO)
     repo["tests/test_billing.py"] = "import app.billing\n\n\ndef test_smoke():\n    assert app\n"
     tests = _kinds(_billing_context(DictTree(repo)), "test")
-    assert tests[0].path == "tests/test_billing.py"
-    assert (tests[0].start_line, tests[0].end_line) == (1, 5)
-    assert "head of test file" in tests[0].label
+    assert "tests/test_billing.py" not in [s.path for s in tests]
 
 
 def test_tests_by_js_and_go_conventions() -> None:
@@ -266,7 +263,7 @@ def test_names_defined_too_often_are_skipped() -> None:
 def test_priority_order_and_one_grep_per_file() -> None:
     tree = DictTree(REPO)
     snippets = _billing_context(tree)
-    order = ["enclosing", "old_version", "definition", "call_site", "test", "guideline"]
+    order = ["enclosing", "definition", "call_site", "test", "guideline"]
     ranks = [order.index(s.kind) for s in snippets]
     assert ranks == sorted(ranks) and set(ranks) == set(range(len(order)))
     assert len(tree.grep_calls) == 1
@@ -317,12 +314,11 @@ def test_huge_class_gives_header_and_changed_method() -> None:
     )
     enclosing = _kinds(snippets, "enclosing")
     assert [(s.start_line, s.end_line, s.label) for s in enclosing] == [
-        (1, 4, "class Big (modified) (class header)"),
+        (1, 1, "class header of Big"),
+        (5 + 3 * 77, 5 + 3 * 77, "signature of method Big.m77"),
         (5 + 3 * 77, 6 + 3 * 77, "method Big.m77 (modified)"),
     ]
-    assert [s.text for s in _kinds(snippets, "old_version")] == [
-        "    def m77(self):\n        return 77"
-    ]
+    assert _kinds(snippets, "old_version") == []
 
 
 def test_typescript_callee_in_another_file() -> None:
@@ -354,7 +350,8 @@ def test_callers_of_a_deleted_function_and_renamed_old_path() -> None:
     assert [(s.qualified_name, s.change) for s in symbols] == [("legacy", "deleted")]
     snippets = gather_context(change, old_text=old, new_text=new, head=tree, symbols=symbols)
     assert [(s.kind, s.path, s.start_line) for s in snippets if s.kind != "guideline"] == [
-        ("call_site", "app/user.py", 1)
+        ("old_version", "app/old_name.py", 5),
+        ("call_site", "app/user.py", 1),
     ]
 
 
@@ -368,7 +365,10 @@ def test_new_file_has_no_old_version_and_binary_files_have_no_context() -> None:
         head=DictTree({**REPO, "app/fresh.py": new}),
         symbols=changed_symbols(change, None, new),
     )
-    assert [s.kind for s in snippets if s.kind in ("enclosing", "old_version")] == ["enclosing"]
+    assert [s.kind for s in snippets if s.kind in ("enclosing", "old_version")] == [
+        "enclosing",
+        "enclosing",
+    ]
     assert any(s.kind == "definition" and s.path == "lib/tax.py" for s in snippets)
     binary = change.model_copy(update={"is_binary": True})
     assert (
@@ -382,7 +382,6 @@ def test_word_budget_limits_greps() -> None:
     assert tree.grep_calls == [["invoice_total"]]
     assert {s.kind for s in snippets} == {
         "enclosing",
-        "old_version",
         "call_site",
         "test",
         "guideline",
@@ -431,7 +430,8 @@ def test_assigned_function_is_the_enclosing_context_and_its_parameters_are_not_l
         }
     )
     snippets = _js_context(tree, "lib/server.js", SERVER_OLD, SERVER_NEW)
-    (enclosing,) = _kinds(snippets, "enclosing")
+    signature, enclosing = _kinds(snippets, "enclosing")
+    assert (signature.start_line, signature.end_line) == (4, 4)
     assert enclosing.label == "function app.mount (modified)"
     assert (enclosing.start_line, enclosing.end_line) == (4, 11)
     assert "var target;" in enclosing.text
@@ -450,7 +450,13 @@ def test_names_bound_to_modules_are_not_looked_up() -> None:
         }
     )
     definitions = _kinds(_js_context(tree, "lib/io.js", old, new), "definition")
-    assert [(d.path, d.text) for d in definitions] == [("lib/config.js", "class Config {}")]
+    imports = [(d.label, d.text) for d in definitions if d.label.startswith("import of")]
+    assert imports == [
+        ("import of fs", "var fs = require('fs');"),
+        ("import of helpers", "var helpers = require('./helpers');"),
+    ], "the binding itself says what the name is"
+    others = [(d.path, d.text) for d in definitions if not d.label.startswith("import of")]
+    assert others == [("lib/config.js", "class Config {}")]
     py_old = "import os.path\nimport json as j\n\n\nX = 1\n"
     py_new = py_old.replace("X = 1", "X = os.sep + j.dumps(1)")
     py_tree = DictTree(
@@ -464,7 +470,7 @@ def test_names_bound_to_modules_are_not_looked_up() -> None:
         head=py_tree,
         symbols=changed_symbols(change, py_old, py_new),
     )
-    assert _kinds(py, "definition") == []
+    assert [d.label for d in _kinds(py, "definition")] == ["import of os"]  # `j`: too short
 
 
 def test_functions_assigned_to_exports_and_prototypes_are_found_by_name() -> None:
@@ -477,7 +483,8 @@ def test_functions_assigned_to_exports_and_prototypes_are_found_by_name() -> Non
             "lib/text.js": "Text.prototype.pad = function pad() {\n  return this;\n};\n",
         }
     )
-    definitions = _kinds(_js_context(tree, "lib/show.js", old, new), "definition")
+    found = _kinds(_js_context(tree, "lib/show.js", old, new), "definition")
+    definitions = [d for d in found if not d.label.startswith("import of")]
     assert [(d.path, d.start_line, d.end_line, d.label) for d in definitions] == [
         ("lib/view.js", 1, 4, "definition of function render"),
         ("lib/text.js", 1, 3, "definition of pad: method Text.pad"),

@@ -95,6 +95,21 @@ def test_snippets_packed_by_priority_within_budget() -> None:
     assert kinds == ["definition", "test"]  # the guideline does not fit
 
 
+def test_each_unit_has_a_pack_report_and_a_small_unit_budget_is_noted() -> None:
+    cs = changes(file("src/a.py", hunk(1, ["x = f()"])), file("lib/b.py", hunk(1, ["y"])))
+    definition = Snippet(kind="definition", path="src/f.py", start_line=1, end_line=1, text="f")
+    plan = plan_units(cs, {"src/a.py": [definition]}, PlanConfig(context_tokens=100), words)
+    assert [p.unit_id for p in plan.packs] == [u.id for u in plan.units]
+    assert [p.note for p in plan.packs] == ["", ""]
+    assert [len(p.included) for p in plan.packs] == [0, 1]
+    tight = plan_units(
+        cs, {"src/a.py": [definition]}, PlanConfig(unit_tokens=30, context_tokens=100), words
+    )
+    note = next(p.note for p in tight.packs if p.paths == ("src/a.py",))
+    assert note.startswith("context pack cut to") and "context_tokens 100" in note
+    assert all(u.tokens <= 30 for u in tight.units)
+
+
 def test_binary_and_skipped_files_are_not_planned() -> None:
     cs = changes(
         file("src/a.py", hunk(1, ["a"])),

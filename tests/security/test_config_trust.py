@@ -205,8 +205,10 @@ def test_a_change_rewriting_review_md_does_not_change_what_the_model_is_told(
     args += model_args(openai_server)
     result = run_cli(capsys, monkeypatch, args, base_env(tmp_path))
     assert result.code == 0, result.stderr
-    sections = [_guideline_section(prompt_text(r.body)) for r in openai_server.requests]
-    assert sections and all("BASE-GUIDE" in s for s in sections), sections
+    prompts = [prompt_text(r.body) for r in openai_server.requests]
+    sections = [_guideline_section(p) for p in prompts]
+    code = [_guideline_section(p) for p in prompts if "AMOUNT = 1.5" in p]
+    assert code and all("BASE-GUIDE" in s for s in code), code
     assert not any("HEAD-GUIDE" in s or "HEAD-AGENTS" in s for s in sections)
     diffs = "\n".join(prompt_text(r.body) for r in openai_server.requests)
     assert "HEAD-GUIDE" in diffs, "the change to REVIEW.md is still reviewed as part of the diff"
