@@ -271,6 +271,9 @@ PARSE_LIMIT = 8 * 2**20
 """Patch text per file above which hunks are not parsed (counted only) and the file is skipped:
 a 50 MB generated file would otherwise cost millions of line objects and gigabytes of memory.
 The built-in checks still read such a file, streaming (change/stream.py)."""
+STREAM_CHECK_BYTES = 16 * 2**20
+"""Patch text per unparsed file that the built-in checks read, streaming; the rest of a larger
+patch is named in the skip reason (the review is incomplete either way)."""
 
 
 def build_changes(
@@ -294,6 +297,11 @@ def _file_change(rec: RawRecord, chunks: list[bytes] | None, size: int | None) -
         counted = [_count_lines(c) for c in chunks]
         size_mb = sum(len(c) for c in chunks) / 2**20
         skip = f"diff too large to review ({size_mb:.0f} MiB of patch text)"
+        if sum(len(c) for c in chunks) > STREAM_CHECK_BYTES:
+            skip = (
+                f"diff too large to review ({size_mb:.0f} MiB of patch text; the built-in "
+                f"checks read its first {STREAM_CHECK_BYTES // 2**20} MiB only)"
+            )
         return _change(rec, [], False, skip, size, counted)
     else:
         try:

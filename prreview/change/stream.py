@@ -14,11 +14,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from prreview.change.diffparse import HUNK_HEADER, c_quote
+from prreview.change.diffparse import HUNK_HEADER, STREAM_CHECK_BYTES, c_quote
 from prreview.change.git import DIFF_OPTS, argv, empty_tree, git_env
 from prreview.errors import GitError
-from prreview.models import ChangeSet, FileChange, Hunk
+from prreview.models import ChangeSet, DiffLine, FileChange, Hunk
 
+_PIPE_BUFFER = 2**20
+"""Read the pipe in large blocks: one GIL hand-off per MiB, not per line."""
 _PATCH_OPTS = tuple(o for o in DIFF_OPTS if o not in ("--raw", "-z"))
 """The reader's diff options without the raw records: the same patch text, headers included."""
 
@@ -34,8 +36,18 @@ def expand_unparsed(changes: ChangeSet) -> Iterator[FileChange]:
         return
     for path, segments in _file_segments(changes, wanted):  # type: ignore[arg-type]
         f = wanted[path]
-        for hunks in iter_pieces(segments):
+        for hunks in iter_pieces(_capped(segments, STREAM_CHECK_BYTES)):
             yield f.model_copy(update={"hunks": hunks})
+
+
+def _capped(segments: Iterable[bytes], limit: int) -> Iterator[bytes]:
+    """The segments up to `limit` bytes in all (the skip reason says where reading stops)."""
+    used = 0
+    for seg in segments:
+        used += len(seg)
+        if used > limit:
+            return
+        yield seg
 
 
 def _header(f: FileChange) -> bytes | None:
@@ -68,7 +80,11 @@ def _file_segments(
     args = argv(Path(changes.repo_root), [*_PATCH_OPTS, *revs, "--"])
     try:
         proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env()
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=git_env(),
+            bufsize=_PIPE_BUFFER,
         )
     except FileNotFoundError:
         raise GitError("git executable not found", hint="install git and put it on PATH") from None
@@ -90,6 +106,7 @@ class _Lines:
     def __init__(self, stream: object) -> None:
         self._read = stream.readline  # type: ignore[attr-defined]
         self._peek: bytes | None = None
+        self._header: bytes | None = None
         self._at_start = True
 
     def _next(self) -> bytes:
@@ -100,22 +117,23 @@ class _Lines:
 
     def next_header(self) -> bytes | None:
         """Skip to the next `diff --git` line; its text without LF, or None at the end."""
+        self._header = None
         while seg := self._next():
             start, self._at_start = self._at_start, seg.endswith(b"\n")
             if start and seg.startswith(b"diff --git "):
-                self._peek = seg
+                self._header = seg
                 return seg.rstrip(b"\n")
         return None
 
     def until_header(self) -> Iterator[bytes]:
         """This chunk's segments (its own header first), up to the next `diff --git` line."""
-        first = True
+        if self._header is not None:
+            yield self._header
+            self._header = None
         while seg := self._next():
-            boundary = self._at_start and seg.startswith(b"diff --git ") and not first
-            if boundary:
-                self._peek = seg
+            if self._at_start and seg.startswith(b"diff --git "):
+                self._peek = seg  # next_header reads it again
                 return
-            first = False
             self._at_start = seg.endswith(b"\n")
             yield seg
 
@@ -214,14 +232,15 @@ def _close_hunk(st: _PieceState) -> None:
         return
     olds = [int(x["old_lineno"]) for x in st.lines if x.get("old_lineno") is not None]  # type: ignore[call-overload]
     news = [int(x["new_lineno"]) for x in st.lines if x.get("new_lineno") is not None]  # type: ignore[call-overload]
+    # built from values this parser made itself: no validation, a million lines stay cheap
     st.hunks.append(
-        Hunk(
+        Hunk.model_construct(
             old_start=olds[0] if olds else st.old_no,
             old_length=len(set(olds)),
             new_start=news[0] if news else st.new_no,
             new_length=len(set(news)),
             section_header=st.section,
-            lines=st.lines,  # type: ignore[arg-type]  # validated into DiffLine by pydantic
+            lines=tuple(DiffLine.model_construct(**line) for line in st.lines),  # type: ignore[arg-type]
         )
     )
     st.lines = []

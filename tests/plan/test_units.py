@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -86,7 +88,7 @@ def test_hunk_too_large_is_split_into_pieces_under_the_cap() -> None:
     # every line of the big hunk is in exactly one piece, in order
     spans = [u.piece for u in pieces]
     assert spans[0][0] == 0 and spans[-1][1] == 20
-    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
     shown = [n for u in pieces for n in range(1, 21) if f"w{n - 1} w{n - 1}" in u.diff_text]
     assert shown == list(range(1, 21))
     assert len({u.id for u in plan.units}) == len(plan.units)

@@ -34,7 +34,7 @@ def test_every_line_is_one_command_and_hostile_text_round_trips() -> None:
     assert [c[0] for c in commands] == [
         "warning", "error", "error", "warning", "warning", "notice", "notice"
     ]  # fmt: skip
-    level, props, message = commands.pop(0)
+    _level, props, message = commands.pop(0)
     assert props == {"title": "prreview: not reviewed"}
     assert message.startswith("2 item(s) not reviewed:\nfile vendor/big.min.js: too large")
     assert "assets/logo.png: binary" in message
