@@ -191,7 +191,7 @@ def test_huge_hunk_piece_that_fails_makes_the_run_incomplete(
 ) -> None:
     rows = [f"line_{i:04d} = 'a reasonably long line of code number {i} here'" for i in range(300)]
     repo = _pr(git_repo, {"src/one.py": "\n".join(rows) + "\n"})
-    bad = Response.error(400, "bad request", code="invalid_request_error")
+    bad = Response.error(500, "server error")
     openai_server.responder = lambda body: bad if "line_0150 " in json.dumps(body) else Response()
     config = _config(tmp_path, unit_tokens=2000)
     code, report, stderr = _run(
@@ -199,6 +199,7 @@ def test_huge_hunk_piece_that_fails_makes_the_run_incomplete(
     )
     assert code == 3, stderr
     assert report["complete"] is False
+    assert any(s["path"] == "src/one.py" and s["kind"] == "unit" for s in report["skipped"])
 
 
 def _aws_key() -> str:
