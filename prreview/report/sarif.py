@@ -306,8 +306,9 @@ def _run_properties(review: Review, dropped: int, limit: int) -> dict[str, Any]:
         },
         "resultsDropped": dropped,
         "schemaVersion": review.schema_version,
-        "skipped": _skipped_property(review),
     }
+    if review.skipped:
+        props["skipped"] = _skipped_property(review)
     if not review.complete:
         props["incompleteReason"] = review.incomplete_reason or "unknown reason"
     if dropped:
