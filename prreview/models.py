@@ -84,6 +84,9 @@ class FileChange(Frozen):
     removed: int = 0
     hunks: tuple[Hunk, ...] = ()
     skip_reason: str | None = None
+    skip_incomplete: bool = False
+    """With skip_reason: the pull request controls the skip (a marker, a path, a size) or the
+    diff could not be read, so the file's SkippedItem makes the review incomplete."""
 
     @property
     def reviewable(self) -> bool:
@@ -181,6 +184,9 @@ class Unit(Frozen):
     tokens: int = 0
     hunk_count: int = 0
     changed_lines: int = 0
+    piece: tuple[int, int] | None = None
+    """(first, end) indices into the lines of its only hunk when the unit holds one piece of a
+    hunk too large for one call; None when it holds whole hunks."""
 
 
 # --------------------------------------------------------------------------- findings

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from prreview import checks
-from prreview.change import filters, read
+from prreview.change import filters, read, stream
 from prreview.change.tree import TreeReader
 from prreview.checks.sarif_import import import_sarif
 from prreview.config import locations
@@ -118,8 +118,10 @@ def summarize_change(
 
 
 def skipped_files(changes: ChangeSet) -> list[SkippedItem]:
+    """One item per skipped file; incomplete when the PR controls the skip or the diff could
+    not be read (FileChange.skip_incomplete, set by change/filters and change/diffparse)."""
     return [
-        SkippedItem(kind="file", path=f.path, reason=f.skip_reason)
+        SkippedItem(kind="file", path=f.path, reason=f.skip_reason, incomplete=f.skip_incomplete)
         for f in changes.files
         if f.skip_reason is not None
     ]
@@ -248,7 +250,7 @@ def review(
     ):
         changes = filter_change_set(changes, settings, head, policy)
         read_line = line_reader(head)
-        raw = list(checks.run_checks(changes.files))
+        raw = list(checks.run_checks(stream.expand_unparsed(changes)))
         rules = list(checks.all_rules())
         imported, imported_rules = _import_findings(settings, changes, read_line)
         raw.extend(imported)

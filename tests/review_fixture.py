@@ -271,6 +271,7 @@ def review() -> Review:
                 path="vendor/big.min.js",
                 reason="too large",
                 detail="2,400,000 bytes > --max-file-bytes 1,000,000",
+                incomplete=True,
             ),
         ),
         stats=Stats(

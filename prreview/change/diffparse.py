@@ -35,7 +35,7 @@ _STATUS: dict[str, FileStatus] = {
 _CHUNK_START = re.compile(rb"^diff --git ", re.MULTILINE)
 _HUNK_START = re.compile(rb"^@@ -", re.MULTILINE)
 _BINARY = re.compile(rb"^(?:Binary files |GIT binary patch)", re.MULTILINE)
-_HUNK_HEADER = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)")
+HUNK_HEADER = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)")
 _UNIDIFF_KINDS: dict[str, LineKind] = {"+": "added", "-": "removed", " ": "context"}
 _ESCAPES = {7: b"\\a", 8: b"\\b", 9: b"\\t", 10: b"\\n", 11: b"\\v", 12: b"\\f", 13: b"\\r"}
 _ESCAPES.update({0x22: b'\\"', 0x5C: b"\\\\"})
@@ -218,7 +218,7 @@ def _fallback_hunks(lines: list[str]) -> list[Hunk]:
 
 
 def _parse_hunk(lines: list[str], pos: int) -> tuple[Hunk, int]:
-    header = _HUNK_HEADER.match(lines[pos])
+    header = HUNK_HEADER.match(lines[pos])
     if header is None:
         raise PatchError(f"expected a hunk header at patch line {pos + 1}")
     old_start, old_len, new_start, new_len = (
@@ -269,7 +269,11 @@ def decode_path(raw: bytes) -> tuple[str, bool]:
 
 PARSE_LIMIT = 8 * 2**20
 """Patch text per file above which hunks are not parsed (counted only) and the file is skipped:
-a 50 MB generated file would otherwise cost millions of line objects and gigabytes of memory."""
+a 50 MB generated file would otherwise cost millions of line objects and gigabytes of memory.
+The built-in checks still read such a file, streaming (change/stream.py)."""
+STREAM_CHECK_BYTES = 16 * 2**20
+"""Patch text per unparsed file that the built-in checks read, streaming; the rest of a larger
+patch is named in the skip reason (the review is incomplete either way)."""
 
 
 def build_changes(
@@ -293,6 +297,11 @@ def _file_change(rec: RawRecord, chunks: list[bytes] | None, size: int | None) -
         counted = [_count_lines(c) for c in chunks]
         size_mb = sum(len(c) for c in chunks) / 2**20
         skip = f"diff too large to review ({size_mb:.0f} MiB of patch text)"
+        if sum(len(c) for c in chunks) > STREAM_CHECK_BYTES:
+            skip = (
+                f"diff too large to review ({size_mb:.0f} MiB of patch text; the built-in "
+                f"checks read its first {STREAM_CHECK_BYTES // 2**20} MiB only)"
+            )
         return _change(rec, [], False, skip, size, counted)
     else:
         try:
@@ -344,4 +353,6 @@ def _change(
         removed=sum(r for _, r in counted) if counted else sum(h.removed for h in hunks),
         hunks=tuple(hunks),
         skip_reason=skip,
+        # every skip decided here means the model cannot see changed code
+        skip_incomplete=skip is not None,
     )

@@ -6,7 +6,13 @@ only added lines (file-level rules: files added). Which files a check sees:
 - secrets, conflicts, unicode and files run on every file, skipped ones included: a key
   in a vendored file is still leaked, a conflict in a lock file still breaks the build,
   and binary or oversized files are exactly the ones the diff reader skips;
-- debug, risky, tests and todo run on reviewable files only (skip_reason None).
+- debug, risky, tests and todo run on reviewable files and on files whose skip the pull
+  request controls (`skip_incomplete`: a marker, a vendor/ path, a size): a skip the change
+  can trigger never switches a check off. Files skipped by the user's own rules (globs, lock
+  files, trusted .gitattributes) are left out.
+
+A file whose patch was too large to parse arrives as several copies, one piece of its hunks
+each (change/stream.expand_unparsed); a file-level finding is reported once per file.
 
 `run_checks` returns findings sorted by path, line, column and rule, so two runs over the
 same change give the same list.
@@ -61,10 +67,20 @@ def run_checks(files: Iterable[FileChange], *, enabled: set[str] | None = None) 
     """
     checks = [c for c in BUILTIN_CHECKS if any(_enabled(r.id, enabled) for r in c.rules)]
     findings: list[Finding] = []
+    file_level: set[tuple[str, str | None, str]] = set()
     for file in files:
         if file.status == "deleted":
             continue
         for check in checks:
-            if check.all_files or file.reviewable:
-                findings.extend(f for f in check.check(file) if _enabled(f.rule_id, enabled))
+            if not (check.all_files or file.reviewable or file.skip_incomplete):
+                continue
+            for f in check.check(file):
+                if not _enabled(f.rule_id, enabled):
+                    continue
+                if f.start_line is None:
+                    key = (f.rule_id, f.path, f.fingerprint)
+                    if key in file_level:
+                        continue
+                    file_level.add(key)
+                findings.append(f)
     return sorted(findings, key=_sort_key)

@@ -2,8 +2,9 @@
 
 The diff comes first; the unit's context pack (context/pack.py: ranked candidates under the
 context_tokens budget) gets what is left of unit_tokens. Every reviewable hunk is sent at
-least once; a hunk that cannot fit is listed as skipped with its reason, never silently
-truncated.
+least once. A hunk larger than the diff share of one unit is split at line boundaries into
+pieces under the cap, one unit each (`Unit.piece`); only a single line longer than the cap is
+left out, listed as an incomplete SkippedItem with its line number, never silently truncated.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from collections.abc import Callable, Mapping, Sequence
 
 from prreview.context.pack import DEFAULT_CONTEXT_TOKENS, PackReport, pack_context, visible_lines
 from prreview.errors import UsageError
-from prreview.models import ChangeSet, FileChange, Frozen, Hunk, SkippedItem, Snippet, Unit
+from prreview.models import (
+    ChangeSet,
+    DiffLine,
+    FileChange,
+    Frozen,
+    Hunk,
+    SkippedItem,
+    Snippet,
+    Unit,
+)
 
 Counter = Callable[[str], int]
 
@@ -48,15 +58,15 @@ def format_hunk(hunk: Hunk) -> str:
     head = f"@@ -{hunk.old_start},{hunk.old_length} +{hunk.new_start},{hunk.new_length} @@"
     if hunk.section_header:
         head += " " + hunk.section_header
-    lines = [head]
-    for ln in hunk.lines:
-        text = ln.text.rstrip("\r")
-        if ln.kind == "removed":
-            lines.append(f"{'':>6}|- {text}")
-        else:
-            mark = "+" if ln.kind == "added" else " "
-            lines.append(f"{ln.new_lineno:>6}|{mark} {text}")
-    return "\n".join(lines)
+    return "\n".join([head, *(_format_line(ln) for ln in hunk.lines)])
+
+
+def _format_line(ln: DiffLine) -> str:
+    text = ln.text.rstrip("\r")
+    if ln.kind == "removed":
+        return f"{'':>6}|- {text}"
+    mark = "+" if ln.kind == "added" else " "
+    return f"{ln.new_lineno:>6}|{mark} {text}"
 
 
 def format_file(file: FileChange, hunks: Sequence[Hunk]) -> str:
@@ -84,14 +94,16 @@ def _unit_id(parts: Sequence[tuple[str, int, int]]) -> str:
 
 
 class _Draft:
-    def __init__(self) -> None:
+    def __init__(self, piece: tuple[int, int] | None = None) -> None:
         self.pieces: list[tuple[FileChange, list[Hunk]]] = []
         self.refs: list[tuple[str, int]] = []
         self.tokens = 0
         self.lines = 0
+        self.piece = piece
+        """(first, end) line indices when the draft holds one piece of a split hunk."""
 
-    def add(self, file: FileChange, index: int, tokens: int) -> None:
-        hunk = file.hunks[index]
+    def add(self, file: FileChange, index: int, tokens: int, hunk: Hunk | None = None) -> None:
+        hunk = hunk or file.hunks[index]
         self.refs.append((file.path, index))
         if self.pieces and self.pieces[-1][0].path == file.path:
             self.pieces[-1][1].append(hunk)
@@ -116,15 +128,16 @@ def _drafts(
             for index, hunk in enumerate(f.hunks):
                 tokens = count(format_hunk(hunk)) + 4
                 if tokens > diff_budget:
-                    skipped.append(
-                        SkippedItem(
-                            kind="hunk",
-                            path=f.path,
-                            reason=f"hunk too large for one model call ({tokens} tokens > "
-                            f"{diff_budget}); raise --unit-tokens or split the change",
-                            detail=f"lines {hunk.new_start}-{hunk.new_end}",
-                        )
-                    )
+                    pieces, too_long = split_hunk(hunk, diff_budget, count)
+                    skipped.extend(_long_line_items(f.path, too_long, diff_budget))
+                    if current.pieces:
+                        drafts.append(current)
+                        current = _Draft()
+                    for span in pieces:
+                        draft = _Draft(span)
+                        piece = piece_hunk(hunk, span)
+                        draft.add(f, index, count(format_hunk(piece)) + 4, piece)
+                        drafts.append(draft)
                     continue
                 full = current.tokens + tokens > diff_budget
                 if current.pieces and (full or current.lines >= cfg.max_changed_lines):
@@ -134,6 +147,69 @@ def _drafts(
         if current.pieces:
             drafts.append(current)
     return drafts, skipped
+
+
+def split_hunk(
+    hunk: Hunk, budget: int, count: Counter, span: tuple[int, int] | None = None
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Split `hunk` (or its lines `span`) at line boundaries into pieces of at most `budget`
+    tokens each. Returns ((first, end) spans, (index, tokens) of lines over the cap alone)."""
+    first, end = span or (0, len(hunk.lines))
+    room = budget - count(format_hunk(hunk.model_copy(update={"lines": ()}))) - 8
+    pieces: list[tuple[int, int]] = []
+    too_long: list[tuple[int, int]] = []
+    start, used = first, 0
+    for i in range(first, end):
+        cost = count(_format_line(hunk.lines[i])) + 1
+        if cost > room:
+            if i > start:
+                pieces.append((start, i))
+            too_long.append((i, cost))
+            start, used = i + 1, 0
+            continue
+        if used + cost > room and i > start:
+            pieces.append((start, i))
+            start, used = i, 0
+        used += cost
+    if end > start:
+        pieces.append((start, end))
+    return pieces, too_long
+
+
+def piece_hunk(hunk: Hunk, span: tuple[int, int]) -> Hunk:
+    """The lines `span` of `hunk` as a hunk of their own (exact line numbers)."""
+    first, end = span
+    # the next line number on each side (a zero-length side names the line before it)
+    old_no = hunk.old_start + (0 if hunk.old_length else 1)
+    new_no = hunk.new_start + (0 if hunk.new_length else 1)
+    for ln in hunk.lines[:first]:
+        old_no += ln.kind != "added"
+        new_no += ln.kind != "removed"
+    lines = hunk.lines[first:end]
+    old_len = sum(1 for ln in lines if ln.kind != "added")
+    new_len = sum(1 for ln in lines if ln.kind != "removed")
+    return Hunk(
+        old_start=old_no if old_len else max(old_no - 1, 0),
+        old_length=old_len,
+        new_start=new_no if new_len else max(new_no - 1, 0),
+        new_length=new_len,
+        section_header=hunk.section_header,
+        lines=lines,
+    )
+
+
+def _long_line_items(path: str, too_long: list[tuple[int, int]], budget: int) -> list[SkippedItem]:
+    return [
+        SkippedItem(
+            kind="hunk",
+            path=path,
+            reason=f"a single diff line is larger than one model call allows ({tokens} tokens > "
+            f"{budget}); raise --unit-tokens",
+            detail=f"line {index + 1} of the hunk",
+            incomplete=True,
+        )
+        for index, tokens in too_long
+    ]
 
 
 def _pack_snippets(
@@ -154,6 +230,30 @@ def _pack_snippets(
     )
 
 
+def _unit(
+    draft: _Draft, context: Mapping[str, Sequence[Snippet]], cfg: PlanConfig, count: Counter
+) -> tuple[Unit, PackReport]:
+    snippets, report = _pack_snippets(draft, context, cfg, count)
+    diff_text = "\n\n".join(format_file(f, hs) for f, hs in draft.pieces)
+    parts = [(f.path, h.new_start, h.new_end) for f, hs in draft.pieces for h in hs]
+    if draft.piece is not None:  # pieces of deleted lines can share their new range
+        parts = [(f"{p}@{draft.piece[0]}-{draft.piece[1]}", a, b) for p, a, b in parts]
+    paths = tuple(dict.fromkeys(f.path for f, _ in draft.pieces))
+    unit = Unit(
+        id=_unit_id(parts),
+        paths=paths,
+        module=module_of(paths[0]),
+        diff_text=diff_text,
+        snippets=tuple(snippets),
+        hunk_refs=tuple(draft.refs),
+        tokens=draft.tokens + report.used,
+        hunk_count=len(parts),
+        changed_lines=draft.lines,
+        piece=draft.piece,
+    )
+    return unit, report.model_copy(update={"unit_id": unit.id, "paths": paths})
+
+
 def plan_units(
     changes: ChangeSet,
     context: Mapping[str, Sequence[Snippet]],
@@ -164,29 +264,10 @@ def plan_units(
     files = [f for f in changes.files if f.reviewable and f.hunks and not f.is_binary]
     total = sum(len(f.hunks) for f in files)
     drafts, skipped = _drafts(files, cfg, count)
-    units: list[Unit] = []
-    packs: list[PackReport] = []
-    for draft in drafts:
-        snippets, report = _pack_snippets(draft, context, cfg, count)
-        diff_text = "\n\n".join(format_file(f, hs) for f, hs in draft.pieces)
-        parts = [(f.path, h.new_start, h.new_end) for f, hs in draft.pieces for h in hs]
-        paths = tuple(dict.fromkeys(f.path for f, _ in draft.pieces))
-        unit_id = _unit_id(parts)
-        packs.append(report.model_copy(update={"unit_id": unit_id, "paths": paths}))
-        units.append(
-            Unit(
-                id=unit_id,
-                paths=paths,
-                module=module_of(paths[0]),
-                diff_text=diff_text,
-                snippets=tuple(snippets),
-                hunk_refs=tuple(draft.refs),
-                tokens=draft.tokens + report.used,
-                hunk_count=len(parts),
-                changed_lines=draft.lines,
-            )
-        )
-    planned = sum(u.hunk_count for u in units)
+    built = [_unit(d, context, cfg, count) for d in drafts]
+    units = [u for u, _ in built]
+    packs = [p for _, p in built]
+    planned = len({r for u in units for r in u.hunk_refs})
     return Plan(
         units=tuple(units),
         skipped=tuple(skipped),
@@ -228,8 +309,11 @@ def split_unit(
 ) -> tuple[list[Unit], list[SkippedItem]]:
     """Split a unit in two (by hunks) after a context-length error or a truncated answer.
 
-    Returns no units when the unit is a single hunk that cannot be split further.
+    A unit of one hunk (or one piece of a hunk) is split in two at a line boundary. Returns
+    no units when it holds a single line.
     """
+    if len(unit.hunk_refs) == 1:
+        return _split_lines(unit, changes, context, cfg, count), []
     if len(unit.hunk_refs) < 2:
         return [], []
     half = len(unit.hunk_refs) // 2
@@ -255,3 +339,30 @@ def split_unit(
             fixed = tuple((p, wanted[p][i]) for p, i in u.hunk_refs)
             out.append(u.model_copy(update={"hunk_refs": fixed}))
     return out, skipped
+
+
+def _split_lines(
+    unit: Unit,
+    changes: ChangeSet,
+    context: Mapping[str, Sequence[Snippet]],
+    cfg: PlanConfig,
+    count: Counter,
+) -> list[Unit]:
+    """The two halves (by lines) of a one-hunk unit, each with half the unit's budget."""
+    path, index = unit.hunk_refs[0]
+    file = changes.file(path)
+    if file is None or index >= len(file.hunks):
+        return []
+    hunk = file.hunks[index]
+    first, end = unit.piece or (0, len(hunk.lines))
+    if end - first < 2:
+        return []
+    mid = first + (end - first) // 2
+    budget = max(unit.tokens // 2, 1024)
+    out = []
+    for span in ((first, mid), (mid, end)):
+        draft = _Draft(span)
+        piece = piece_hunk(hunk, span)
+        draft.add(file, index, count(format_hunk(piece)) + 4, piece)
+        out.append(_unit(draft, context, cfg.model_copy(update={"unit_tokens": budget}), count)[0])
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..models import SEVERITIES, SEVERITY_RANK, Finding
+from ..models import SEVERITIES, SEVERITY_RANK, Finding, SkippedItem
 
 
 def sort_key(f: Finding) -> tuple[int, float, str, int, int, str, str]:
@@ -45,3 +45,19 @@ def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
     for f in findings:
         counts[f.severity] += 1
     return counts
+
+
+def skipped_order(items: Iterable[SkippedItem]) -> list[SkippedItem]:
+    """Unreviewed items, the ones that make the review incomplete first, then by place."""
+    return sorted(items, key=lambda s: (not s.incomplete, s.path or "", s.kind, s.reason, s.detail))
+
+
+def skipped_text(item: SkippedItem) -> str:
+    """`Not reviewed: kind path: reason (detail)` as plain text (escape it for the format)."""
+    what = item.kind if item.path is None else f"{item.kind} {item.path}"
+    text = f"Not reviewed: {what}: {item.reason}"
+    if item.detail:
+        text += f" ({item.detail})"
+    if item.incomplete:
+        text += "; the review is incomplete"
+    return text

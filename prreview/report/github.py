@@ -3,14 +3,15 @@
 GitHub shows at most 10 error, 10 warning and 10 notice annotations per step (50 per job).
 The highest-ranked findings are annotated first; when some do not fit, the last notice slot
 says how many were left out. Levels: critical/high -> error, medium -> warning,
-low/info -> notice. The job summary (see `prreview.output.append_step_summary`) carries the
+low/info -> notice. Unreviewed items come first, in one annotation (a warning when they make
+the review incomplete) that takes one slot of its level. The job summary (see `prreview.output.append_step_summary`) carries the
 full Markdown report.
 """
 
 from __future__ import annotations
 
 from ..models import Finding, Review
-from .common import ordered
+from .common import ordered, skipped_order, skipped_text
 
 LEVELS = {
     "critical": "error",
@@ -44,6 +45,9 @@ def render(review: Review, *, per_level: int = PER_LEVEL) -> str:
     caps = {"error": per_level, "warning": per_level, "notice": per_level}
     if overflowing:
         caps["notice"] = per_level - 1  # the overflow line is itself a notice
+    unreviewed = unreviewed_annotation(review)
+    if unreviewed:
+        caps[unreviewed[2:].split(" ", 1)[0]] -= 1  # it takes one slot of its level
     used = {"error": 0, "warning": 0, "notice": 0}
     lines = []
     for f in findings:
@@ -58,7 +62,22 @@ def render(review: Review, *, per_level: int = PER_LEVEL) -> str:
             f"::notice title=prreview::prreview: {left_out} more {noun} not annotated "
             "(GitHub shows 10 annotations per level and step); see the job summary"
         )
+    if unreviewed:
+        lines.insert(0, unreviewed)
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def unreviewed_annotation(review: Review, limit: int = 20) -> str:
+    """One annotation listing what was not reviewed (a warning when the review is incomplete)."""
+    items = skipped_order(review.skipped)
+    if not items:
+        return ""
+    level = "warning" if any(s.incomplete for s in items) else "notice"
+    shown = [skipped_text(s).removeprefix("Not reviewed: ") for s in items[:limit]]
+    more = f"\n… and {len(items) - limit} more" if len(items) > limit else ""
+    body = _cut(f"{len(items)} item(s) not reviewed:\n" + "\n".join(shown) + more, _MESSAGE_LIMIT)
+    title = escape_property("prreview: not reviewed")
+    return f"::{level} title={title}::{escape_data(body)}"
 
 
 def annotation(f: Finding) -> str:

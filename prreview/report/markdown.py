@@ -223,13 +223,17 @@ def _omitted_note(omitted: int) -> str:
 def _skipped(skipped: Sequence[SkippedItem]) -> str:
     if not skipped:
         return ""
-    items = sorted(skipped, key=lambda s: (s.kind, s.path or "", s.reason, s.detail))
+    items = sorted(
+        skipped, key=lambda s: (not s.incomplete, s.kind, s.path or "", s.reason, s.detail)
+    )
     lines = [f"### Skipped ({len(items)})", ""]
     for item in items[:_LIST_LIMIT]:
         what = item.kind if item.path is None else f"{item.kind} {escape.code_span(item.path)}"
         why = escape.md_inline(escape.truncate(item.reason, 200))
         if item.detail:
             why += ": " + escape.md_inline(escape.truncate(item.detail, 300))
+        if item.incomplete:
+            why += " **(not reviewed: the review is incomplete)**"
         lines.append(f"- {what} — {why}")
     if len(items) > _LIST_LIMIT:
         lines.append(f"- … and {len(items) - _LIST_LIMIT} more")

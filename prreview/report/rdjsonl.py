@@ -2,7 +2,8 @@
 
 reviewdog posts `message` as a review comment, so it is escaped Markdown. Ranges follow the
 Reviewdog Diagnostic Format: without columns a range is line-wise and includes its end line,
-which is also how a suggestion replaces the finding's lines.
+which is also how a suggestion replaces the finding's lines. Unreviewed items with a path
+follow the findings as file-level diagnostics of code `prreview/not-reviewed`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..models import Finding, Review
+from ..models import Finding, Review, SkippedItem
 from . import escape
-from .common import ordered
+from .common import ordered, skipped_order, skipped_text
 
 SEVERITIES = {
     "critical": "ERROR",
@@ -29,6 +30,11 @@ def render(review: Review) -> str:
         json.dumps(diagnostic(f), ensure_ascii=False, sort_keys=True)
         for f in ordered(review.findings)
         if f.path is not None
+    ]
+    lines += [
+        json.dumps(skipped_diagnostic(s), ensure_ascii=False, sort_keys=True)
+        for s in skipped_order(review.skipped)
+        if s.path is not None
     ]
     return "".join(line + "\n" for line in lines)
 
@@ -54,6 +60,18 @@ def diagnostic(f: Finding) -> dict[str, Any]:
         line_wise = {"start": {"line": f.start_line}, "end": {"line": end}}
         diag["suggestions"] = [{"range": line_wise, "text": f.suggestion.rstrip("\n")}]
     return diag
+
+
+def skipped_diagnostic(item: SkippedItem) -> dict[str, Any]:
+    """An unreviewed item as a file-level diagnostic (WARNING when it makes the review
+    incomplete)."""
+    return {
+        "message": escape.md_inline(escape.truncate(skipped_text(item), 1_000)),
+        "location": {"path": item.path},
+        "severity": "WARNING" if item.incomplete else "INFO",
+        "source": {"name": "prreview"},
+        "code": {"value": "prreview/not-reviewed"},
+    }
 
 
 def _range(f: Finding) -> dict[str, Any]:

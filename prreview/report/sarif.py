@@ -25,9 +25,9 @@ from urllib.parse import quote
 
 from prreview.review.gate import finding_key
 
-from ..models import Finding, Review, Rule
+from ..models import Finding, Review, Rule, SkippedItem
 from . import escape
-from .common import ordered
+from .common import ordered, skipped_order, skipped_text
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/prreview/prreview"
@@ -35,6 +35,8 @@ SRCROOT = "%SRCROOT%"
 MAX_RESULTS = 25_000
 MAX_RULES = 25_000
 MAX_TAGS = 20
+MAX_SKIPPED = 1_000
+"""Unreviewed items listed per run (notifications and `properties.skipped`); the count is total."""
 PRETTY_RESULTS = 2_000
 _TEXT_LIMIT = 1_024
 _NAME_LIMIT = 255
@@ -301,11 +303,34 @@ def _invocation(review: Review, dropped: int, limit: int) -> dict[str, Any]:
         notes.append({"level": "error", "message": {"text": f"Incomplete review: {reason}"}})
     if dropped:
         notes.append({"level": "warning", "message": {"text": _dropped_text(dropped, limit)}})
+    notes.extend(_skipped_notification(s) for s in skipped_order(review.skipped)[:MAX_SKIPPED])
     notes.extend({"level": "note", "message": {"text": n}} for n in review.notes)
     invocation: dict[str, Any] = {"executionSuccessful": review.complete}
     if notes:
         invocation["toolExecutionNotifications"] = notes
     return invocation
+
+
+def _skipped_notification(item: SkippedItem) -> dict[str, Any]:
+    """One unreviewed item: a warning when it makes the review incomplete, else a note."""
+    note: dict[str, Any] = {
+        "level": "warning" if item.incomplete else "note",
+        "message": {"text": escape.truncate(skipped_text(item), _TEXT_LIMIT)},
+        "descriptor": {"id": "prreview/not-reviewed"},
+    }
+    if item.path is not None:
+        artifact = {"uri": artifact_uri(item.path), "uriBaseId": SRCROOT}
+        note["locations"] = [{"physicalLocation": {"artifactLocation": artifact}}]
+    return note
+
+
+def _skipped_property(review: Review) -> dict[str, Any]:
+    items = skipped_order(review.skipped)
+    return {
+        "total": len(items),
+        "incomplete": sum(1 for s in items if s.incomplete),
+        "items": [s.model_dump(mode="json") for s in items[:MAX_SKIPPED]],
+    }
 
 
 def _dropped_text(dropped: int, limit: int) -> str:
@@ -327,6 +352,10 @@ def _run_properties(review: Review, dropped: int, limit: int) -> dict[str, Any]:
         "resultsDropped": dropped,
         "schemaVersion": review.schema_version,
     }
+    if review.skipped:
+        props["skipped"] = _skipped_property(review)
+    if not review.complete:
+        props["incompleteReason"] = review.incomplete_reason or "unknown reason"
     if dropped:
         props["note"] = _dropped_text(dropped, limit)
     if review.change.head_sha:

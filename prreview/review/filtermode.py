@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from prreview.change.stream import is_unparsed
 from prreview.models import ChangeSet, FileChange, FilterMode, Finding
 
 
@@ -18,7 +19,9 @@ def filter_findings(
     line shown in the diff (added or context); file: its file is in the change; nofilter:
     everything.
     A file-level finding passes `added`/`diff_context` when its file is in the change, and
-    a finding without a path (about the change as a whole) always passes.
+    a finding without a path (about the change as a whole) always passes. So does every
+    finding in a file whose patch was too large to parse (no hunks kept): only the built-in
+    checks read it, streaming, and they report added lines only.
     """
     if mode == "nofilter":
         return list(findings), 0
@@ -36,7 +39,7 @@ def _keep(
     change = files.get(finding.path)
     if change is None:
         return False
-    if mode == "file" or finding.start_line is None:
+    if mode == "file" or finding.start_line is None or is_unparsed(change):
         return True
     if finding.path not in cache:
         cache[finding.path] = (

@@ -114,6 +114,21 @@ def test_skipped_files_get_only_the_always_on_checks() -> None:
     assert len(run_checks([reviewable])) == 4
 
 
+def test_a_skip_the_pr_controls_switches_no_check_off() -> None:
+    lines = [f'T = "{GH}"', "breakpoint()", "# TODO", "x\u202ey"]
+    pr_skip = make_file("vendor/mod.py", lines, skip_reason="vendored").model_copy(
+        update={"skip_incomplete": True}
+    )
+    assert len(run_checks([pr_skip])) == 4
+
+
+def test_file_level_findings_of_a_streamed_file_are_reported_once() -> None:
+    piece = make_file("new.pem", ["x = 1"], status="added", skip_reason="diff too large")
+    pieces = [piece, piece.model_copy(update={"hunks": piece.hunks})]
+    found = [f.rule_id for f in run_checks(pieces)]
+    assert found.count("secrets/sensitive-file") == 1
+
+
 def test_deleted_files_are_ignored() -> None:
     gone = FileChange(path="old.png", status="deleted", is_binary=True)
     assert run_checks([gone]) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -70,15 +72,50 @@ def test_changed_line_cap_starts_new_units() -> None:
     assert [u.changed_lines for u in plan.units] == [10, 10]
 
 
-def test_hunk_too_large_is_skipped_with_reason() -> None:
-    big = hunk(1, ["word " * 50] * 20)
+def test_hunk_too_large_is_split_into_pieces_under_the_cap() -> None:
+    big = hunk(1, [f"w{i} " * 50 for i in range(20)])
     small = hunk(100, ["ok"])
     cs = changes(file("src/a.py", big, small))
-    plan = plan_units(cs, {}, PlanConfig(unit_tokens=600), words)
-    assert plan.hunks_total == 2 and plan.hunks_planned == 1
+    cfg = PlanConfig(unit_tokens=600)
+    budget = int(cfg.unit_tokens * cfg.diff_share)
+    plan = plan_units(cs, {}, cfg, words)
+    assert plan.skipped == ()
+    assert plan.hunks_total == plan.hunks_planned == 2
+    pieces = [u for u in plan.units if u.piece is not None]
+    assert len(pieces) >= 3
+    assert all(u.hunk_refs == (("src/a.py", 0),) for u in pieces)
+    assert all(u.tokens <= budget for u in pieces)
+    # every line of the big hunk is in exactly one piece, in order
+    spans = [u.piece for u in pieces]
+    assert spans[0][0] == 0 and spans[-1][1] == 20
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))
+    shown = [n for u in pieces for n in range(1, 21) if f"w{n - 1} w{n - 1}" in u.diff_text]
+    assert shown == list(range(1, 21))
+    assert len({u.id for u in plan.units}) == len(plan.units)
+
+
+def test_a_single_line_over_the_cap_is_listed_incomplete() -> None:
+    big = hunk(1, ["short", "word " * 500, "also short"])
+    plan = plan_units(changes(file("src/a.py", big)), {}, PlanConfig(unit_tokens=600), words)
     [skip] = plan.skipped
-    assert skip.kind == "hunk" and skip.path == "src/a.py"
-    assert "too large" in skip.reason and skip.detail == "lines 1-20"
+    assert skip.kind == "hunk" and skip.incomplete and skip.detail == "line 2 of the hunk"
+    assert "single diff line" in skip.reason
+    assert [u.piece for u in plan.units] == [(0, 1), (2, 3)]
+
+
+def test_split_unit_halves_a_single_hunk_by_lines() -> None:
+    cs = changes(file("src/a.py", hunk(1, [f"v{i}" for i in range(8)])))
+    [unit] = plan_units(cs, {}, PlanConfig(), words).units
+    halves, skipped = split_unit(unit, cs, {}, PlanConfig(), words)
+    assert skipped == []
+    assert [u.piece for u in halves] == [(0, 4), (4, 8)]
+    assert "v3" in halves[0].diff_text and "v4" not in halves[0].diff_text
+    assert "@@ -1,0 +5,4 @@" in halves[1].diff_text
+    quarters, _ = split_unit(halves[1], cs, {}, PlanConfig(), words)
+    assert [u.piece for u in quarters] == [(4, 6), (6, 8)]
+    one = changes(file("b.py", hunk(1, ["x"])))
+    [single] = plan_units(one, {}, PlanConfig(), words).units
+    assert split_unit(single, one, {}, PlanConfig(), words) == ([], [])
 
 
 def test_snippets_packed_by_priority_within_budget() -> None:
@@ -138,6 +175,7 @@ def test_split_unit_halves_hunks_and_keeps_original_indices() -> None:
     ]
     quarters, _ = split_unit(halves[1], cs, {}, PlanConfig(), words)
     assert [u.hunk_refs for u in quarters] == [(("src/a.py", 2),), (("src/a.py", 3),)]
+    # a one-line hunk cannot be split further
     assert split_unit(quarters[0], cs, {}, PlanConfig(), words) == ([], [])
 
 

@@ -75,8 +75,9 @@ def test_huge_file_and_odd_paths(git_repo, capsys, monkeypatch) -> None:
     repo.commit("odd")
     started = time.monotonic()
     result = _run(capsys, monkeypatch, repo.path, "--base", "HEAD~1")
-    assert time.monotonic() - started < 20
-    assert result.code == 0, result.stderr
+    # the built-in checks stream the first 16 MiB of the huge patch (secrets included)
+    assert time.monotonic() - started < 120
+    assert result.code == 3, "a patch the model never saw makes the review incomplete"
     files = {f["path"]: f for f in json.loads(result.stdout)["change"]["files"]}
     assert {"-rf.py", "--help.py", "new\nline.py", "tab\there.py", "big.txt"} <= set(files)
     assert "too large" in files["big.txt"]["skip_reason"]

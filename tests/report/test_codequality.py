@@ -11,7 +11,7 @@ def test_issues_have_the_fields_gitlab_requires() -> None:
     text = codequality.render(review())
     assert not text.startswith("\ufeff")
     issues = json.loads(text)
-    assert len(issues) == 6
+    assert len(issues) == 8  # 6 findings with a path, 2 unreviewed files
     for issue in issues:
         assert issue["description"] and issue["check_name"] and issue["fingerprint"]
         assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
@@ -23,6 +23,18 @@ def test_issues_have_the_fields_gitlab_requires() -> None:
     assert by_check["debug/print-statement"]["severity"] == "minor"
     assert by_check["debug/print-statement"]["location"]["lines"] == {"begin": 1, "end": 1}
     assert by_check["llm/maintainability/naming"]["severity"] == "info"
+
+
+def test_unreviewed_files_are_listed_as_issues() -> None:
+    issues = json.loads(codequality.render(review()))
+    skipped = [i for i in issues if i["check_name"] == "prreview/not-reviewed"]
+    assert [(i["location"]["path"], i["severity"]) for i in skipped] == [
+        ("vendor/big.min.js", "major"),  # makes the review incomplete
+        ("assets/logo.png", "info"),
+    ]
+    assert "too large" in skipped[0]["description"]
+    assert "incomplete" in skipped[0]["description"]
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
 
 
 def test_fingerprints_are_unique_even_for_repeated_findings() -> None:

@@ -31,7 +31,13 @@ def _parse(text: str) -> list[tuple[str, dict[str, str], str]]:
 
 def test_every_line_is_one_command_and_hostile_text_round_trips() -> None:
     commands = _parse(github.render(review()))
-    assert [c[0] for c in commands] == ["error", "error", "warning", "warning", "notice", "notice"]
+    assert [c[0] for c in commands] == [
+        "warning", "error", "error", "warning", "warning", "notice", "notice"
+    ]  # fmt: skip
+    _level, props, message = commands.pop(0)
+    assert props == {"title": "prreview: not reviewed"}
+    assert message.startswith("2 item(s) not reviewed:\nfile vendor/big.min.js: too large")
+    assert "assets/logo.png: binary" in message
     _, props, message = commands[1]
     assert props == {"file": "app/db.py", "line": "12", "endLine": "14",
                      "title": f"[high] {HOSTILE_TITLE}"}  # fmt: skip

@@ -13,7 +13,12 @@ def _lines() -> list[dict]:
 
 def test_one_diagnostic_per_line_in_reviewdog_format() -> None:
     diagnostics = _lines()
-    assert len(diagnostics) == 6
+    assert len(diagnostics) == 8  # 6 findings with a path, then 2 unreviewed files
+    assert [(d["location"]["path"], d["severity"]) for d in diagnostics[6:]] == [
+        ("vendor/big.min.js", "WARNING"),
+        ("assets/logo.png", "INFO"),
+    ]
+    assert all(d["code"]["value"] == "prreview/not-reviewed" for d in diagnostics[6:])
     for d in diagnostics:
         assert d["severity"] in {"ERROR", "WARNING", "INFO"}
         assert d["source"] == {"name": "prreview"}
