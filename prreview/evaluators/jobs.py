@@ -2,13 +2,17 @@
 
 Every call for one unit shares an identical prefix (system text, then the unit's context and
 diff) and differs only in the last message (the evaluator's task), so providers' prompt
-caching applies. Secrets are redacted from every message where a request is built
-(`sendable`), the one way out of the process.
+caching applies (prreview/llm/caching.py marks and orders it). At the default and quick
+depths a unit gets one call whose task is the checklist of every lens routed to its files
+(registry.COMBINED); dedicated lenses get a call each. Secrets are redacted from every
+message where a request is built (`sendable`), the one way out of the process.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,17 +20,27 @@ from pathlib import Path
 from typing import Any
 
 from prreview.change.filters import path_matches
+from prreview.change.languages import detect_language
 from prreview.config.settings import Settings
-from prreview.evaluators.answer import ANSWER_SCHEMA, AnswerError, parse_answer, repair_message
+from prreview.evaluators.answer import (
+    ANSWER_SCHEMA,
+    AnswerError,
+    ModelFinding,
+    parse_answer,
+    repair_message,
+)
 from prreview.evaluators.prompts.render import (
     boundary_for,
+    builtin_source,
     render_builtin,
     render_source,
     template_hash,
 )
-from prreview.evaluators.registry import EvaluatorSpec
+from prreview.evaluators.registry import COMBINED, EvaluatorSpec, dedicated, routes
 from prreview.evaluators.validate import LineSource, validate_items
+from prreview.llm import caching
 from prreview.llm.engine import ChatRequest
+from prreview.llm.prices import estimate_cost
 from prreview.models import ChangeSet, Finding, SkippedItem, Snippet, Unit
 from prreview.output import write_atomic
 from prreview.plan.units import PlanConfig, format_file, split_unit
@@ -48,6 +62,8 @@ class Job:
     prompt_tokens: int = 0
     """Tokens of all messages (tiktoken), for budgets and the dry-run estimate."""
     repaired: bool = False
+    lenses: tuple[str, ...] = ()
+    """The lenses a combined job's checklist covers (its findings' categories map onto them)."""
 
 
 @dataclass
@@ -65,10 +81,14 @@ class Outcome:
     cache_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens the provider served from its prompt cache (priced at the cached rate)."""
     shared_prefix_tokens: int = 0
     cost_usd: float = 0.0
     latencies: list[float] = field(default_factory=list)
     overview: str = ""
+    unit_summaries: dict[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    """unit id -> (its paths, the one-paragraph summary of its first valid answer)."""
     reviewed_refs: set[tuple[str, int]] = field(default_factory=set)
     planned_prompt_tokens: int = 0
 
@@ -107,40 +127,132 @@ def unit_message(unit: Unit) -> dict[str, str]:
     return {"role": "user", "content": user}
 
 
-def task_message(spec: EvaluatorSpec, unit: Unit, settings: Settings) -> dict[str, str]:
-    extra = "\n".join(
+def _extra_instructions(spec: EvaluatorSpec, unit: Unit, settings: Settings) -> str:
+    return "\n".join(
         x for x in (spec.instructions.strip(), path_instructions(settings, unit.paths)) if x
     )
+
+
+def _render_task(spec: EvaluatorSpec, unit: Unit, instructions: str) -> str:
     variables: dict[str, Any] = {
         "evaluator": spec.name,
         "description": spec.description,
-        "instructions": extra,
+        "instructions": instructions,
         "paths": list(unit.paths),
         "languages": list(spec.languages),
     }
+    return render_source(spec.template_source, spec.template_name, variables)
+
+
+def task_message(spec: EvaluatorSpec, unit: Unit, settings: Settings) -> dict[str, str]:
+    return {
+        "role": "user",
+        "content": _render_task(spec, unit, _extra_instructions(spec, unit, settings)),
+    }
+
+
+_TASK_LEAD = re.compile(r"^Task: review the change above for ", re.IGNORECASE)
+
+
+def combined_spec(lenses: Sequence[EvaluatorSpec]) -> EvaluatorSpec:
+    """The one-call evaluator for `lenses`; its hash covers the checklist and every lens."""
+    source = builtin_source("review")
+    return EvaluatorSpec(
+        name=COMBINED,
+        template_name="prreview/evaluators/prompts/review.j2",
+        template_source=source,
+        template_hash=template_hash(source, *(s.template_hash for s in lenses)),
+        description="every enabled lens in one checklist",
+    )
+
+
+def combined_task(
+    spec: EvaluatorSpec,
+    lenses: Sequence[tuple[EvaluatorSpec, tuple[str, ...]]],
+    unit: Unit,
+    settings: Settings,
+) -> dict[str, str]:
+    """The checklist: each lens's own task text (one copy of it) as a numbered section.
+
+    `lenses` pairs each lens with the unit files it applies to (empty: all of them).
+    """
+    sections = []
+    for lens, files in lenses:
+        text = _TASK_LEAD.sub("", _render_task(lens, unit, lens.instructions.strip()).strip())
+        sections.append({"name": lens.name, "text": text, "files": list(files)})
+    variables = {"lenses": sections, "instructions": path_instructions(settings, unit.paths)}
     return {
         "role": "user",
         "content": render_source(spec.template_source, spec.template_name, variables),
     }
 
 
+def _routed(
+    spec: EvaluatorSpec, unit: Unit, languages: Mapping[str, str | None]
+) -> tuple[str, ...] | None:
+    """The unit files `spec` applies to: () for all of them, None for none."""
+    files = tuple(p for p in unit.paths if routes(spec, p, languages.get(p, detect_language(p))))
+    if not files:
+        return None
+    return () if len(files) == len(unit.paths) else files
+
+
+def unit_tasks(
+    unit: Unit,
+    specs: Sequence[EvaluatorSpec],
+    settings: Settings,
+    languages: Mapping[str, str | None],
+) -> list[tuple[EvaluatorSpec, dict[str, str], tuple[str, ...]]]:
+    """(spec, task message, lenses) for each call the unit gets: the combined checklist of
+    every lens routed to its files, then one per dedicated evaluator."""
+    combined: list[tuple[EvaluatorSpec, tuple[str, ...]]] = []
+    tasks: list[tuple[EvaluatorSpec, dict[str, str], tuple[str, ...]]] = []
+    for spec in specs:
+        files = _routed(spec, unit, languages)
+        if files is None:
+            continue
+        if dedicated(spec, settings):
+            tasks.append((spec, task_message(spec, unit, settings), (spec.name,)))
+        else:
+            combined.append((spec, files))
+    if combined:
+        spec = combined_spec([lens for lens, _ in combined])
+        task = combined_task(spec, combined, unit, settings)
+        tasks.insert(0, (spec, task, tuple(lens.name for lens, _ in combined)))
+    return tasks
+
+
 def build_jobs(
-    units: Sequence[Unit], specs: Sequence[EvaluatorSpec], settings: Settings, count: Counter
+    units: Sequence[Unit],
+    specs: Sequence[EvaluatorSpec],
+    settings: Settings,
+    count: Counter,
+    languages: Mapping[str, str | None] | None = None,
 ) -> list[Job]:
-    """All (unit x evaluator x sample) jobs. Secrets are redacted when a request is built."""
+    """All (unit x call x sample) jobs. Secrets are redacted when a request is built."""
     jobs: list[Job] = []
     system = system_message()
     system_tokens = count(system["content"])
     for unit in units:
         shared = unit_message(unit)
         prefix = system_tokens + count(shared["content"])
-        for spec in specs:
-            task = task_message(spec, unit, settings)
+        for spec, task, lenses in unit_tasks(unit, specs, settings, languages or {}):
             messages = (system, shared, task)
             total = prefix + count(task["content"])
             for sample in range(settings.samples):
-                jobs.append(Job(unit, spec, sample, messages, prefix, total))
+                jobs.append(Job(unit, spec, sample, messages, prefix, total, lenses=lenses))
     return jobs
+
+
+def unrouted(units: Sequence[Unit], jobs: Sequence[Job]) -> list[SkippedItem]:
+    """Files of units that no enabled evaluator applies to (e.g. docs with `docs` disabled)."""
+    covered = {j.unit.id for j in jobs}
+    return [
+        SkippedItem(kind="unit", path=p, reason="no enabled evaluator applies to this kind of file")
+        for u in units
+        if u.id not in covered
+        for p in u.paths
+    ]
 
 
 def sendable(job: Job) -> tuple[tuple[dict[str, str], ...], frozenset[str]]:
@@ -168,6 +280,7 @@ def _request(job: Job, settings: Settings, out: Outcome) -> Any:
         temperature=temperature,
         seed=seed,
         template_hash=template_hash(job.spec.template_hash, "v1"),
+        cache_prefix=caching.PREFIX_MESSAGES,
     )
 
 
@@ -198,6 +311,24 @@ class Context:
     count: Counter
     lines_of: LineSource
     observer: Observer
+    specs: Sequence[EvaluatorSpec] = ()
+    """Every evaluator of the run (a split combined job is rebuilt from its lenses)."""
+    languages: Mapping[str, str | None] = field(default_factory=dict)
+
+
+def _by_lens(items: Sequence[ModelFinding], lenses: Sequence[str]) -> dict[str, list[ModelFinding]]:
+    """A combined answer's findings per lens, from `category` ("security" or
+    "security/injection"); a category naming no lens of the checklist goes to the first lens."""
+    groups: dict[str, list[ModelFinding]] = {}
+    for item in items:
+        head, _, rest = item.category.strip().partition("/")
+        lens = head.strip().lower()
+        if lens in lenses:
+            item = item.model_copy(update={"category": rest.strip() or lens})
+        else:
+            lens = lenses[0]
+        groups.setdefault(lens, []).append(item)
+    return groups
 
 
 def _handle_answer(job: Job, result: Any, ctx: Context, out: Outcome) -> Job | None:
@@ -214,16 +345,25 @@ def _handle_answer(job: Job, result: Any, ctx: Context, out: Outcome) -> Job | N
             {"role": "assistant", "content": result.text[:4000]},
             repair_message(exc),
         )
-        return Job(
-            job.unit, job.spec, job.sample, retry, job.prefix_tokens, job.prompt_tokens, True
-        )
+        return dataclasses.replace(job, messages=retry, repaired=True)
     out.ignored_keys += len(answer.ignored_keys)
-    found, dropped = validate_items(
-        answer.findings, evaluator=job.spec.name, changes=ctx.changes, lines_of=ctx.lines_of
+    groups = (
+        _by_lens(answer.findings, job.lenses)
+        if job.spec.name == COMBINED and job.lenses
+        else {job.spec.name: list(answer.findings)}
     )
-    out.dropped += invalid + dropped
+    found: list[Finding] = []
+    for lens, items in groups.items():
+        kept, dropped = validate_items(
+            items, evaluator=lens, changes=ctx.changes, lines_of=ctx.lines_of
+        )
+        found.extend(kept)
+        out.dropped += dropped
+    out.dropped += invalid
     out.samples.setdefault((job.unit.id, job.spec.name), []).append(found)
     out.reviewed_refs.update(job.unit.hunk_refs)
+    if answer.summary.strip():
+        out.unit_summaries.setdefault(job.unit.id, (job.unit.paths, answer.summary.strip()))
     return None
 
 
@@ -238,10 +378,12 @@ def _split(job: Job, ctx: Context, out: Outcome, why: str) -> list[Job]:
             for p in job.unit.paths
         )
         return []
-    jobs = build_jobs(units, [job.spec], ctx.settings.model_copy(update={"samples": 1}), ctx.count)
-    return [
-        Job(j.unit, j.spec, job.sample, j.messages, j.prefix_tokens, j.prompt_tokens) for j in jobs
-    ]
+    specs = [job.spec]
+    if job.spec.name == COMBINED:
+        specs = [s for s in ctx.specs if s.name in job.lenses] or specs
+    settings = ctx.settings.model_copy(update={"samples": 1})
+    jobs = build_jobs(units, specs, settings, ctx.count, ctx.languages)
+    return [dataclasses.replace(j, sample=job.sample) for j in jobs]
 
 
 def _account(result: Any, job: Job, out: Outcome) -> None:
@@ -252,6 +394,7 @@ def _account(result: Any, job: Job, out: Outcome) -> None:
         out.latencies.append(result.latency_s)
     out.prompt_tokens += result.prompt_tokens
     out.completion_tokens += result.completion_tokens
+    out.cached_tokens += getattr(result, "cached_tokens", 0)
     out.cost_usd += result.cost_usd
 
 
@@ -260,7 +403,8 @@ def run_jobs(
 ) -> None:
     """Run jobs in waves: answers, then repairs and split units. `extra` (the overview call)
     rides along in the first wave so it costs no extra latency."""
-    pending = list(jobs)
+    # calls that share a cacheable prefix: one first, the rest once the provider has it
+    pending, held = caching.stagger(jobs, lambda j: j.unit.id, lambda j: j.prefix_tokens)
     for wave in range(MAX_WAVES):
         batch = [*pending, extra] if wave == 0 and extra is not None else pending
         if not batch:
@@ -293,9 +437,62 @@ def run_jobs(
                 repair = _handle_answer(job, result, ctx, out)
                 if repair is not None:
                     next_jobs.append(repair)
-        pending = next_jobs
+        pending, held = [*held, *next_jobs], []
     for job in pending:
         out.failed.append(f"{job.unit.id}/{job.spec.name}: gave up after {MAX_WAVES} rounds")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a set of jobs should cost: the dry run shows it, --max-cost gates on it."""
+
+    calls: int
+    prompt_tokens: int
+    cached_tokens: int
+    """Prompt tokens a caching provider should serve from its cache (llm/caching.py)."""
+    cost_usd: float | None
+    """With cached tokens at the cached rate and max_output_tokens per call; None: no price."""
+    uncached_cost_usd: float | None
+
+
+def estimate_jobs(jobs: Sequence[Job], settings: Settings) -> Estimate:
+    _first, later = caching.stagger(jobs, lambda j: j.unit.id, lambda j: j.prefix_tokens)
+    followers = {id(j) for j in later}
+    cost: float | None = 0.0
+    uncached: float | None = 0.0
+    cached_total = 0
+    for job in jobs:
+        cached = job.prefix_tokens if id(job) in followers else 0
+        cached_total += cached
+        model = job.spec.model or settings.model or ""
+        out_tokens = settings.max_output_tokens
+        with_cache = estimate_cost(model, job.prompt_tokens, out_tokens, cached)
+        without = estimate_cost(model, job.prompt_tokens, out_tokens)
+        cost = None if cost is None or with_cache is None else cost + with_cache
+        uncached = None if uncached is None or without is None else uncached + without
+    return Estimate(
+        calls=len(jobs),
+        prompt_tokens=sum(j.prompt_tokens for j in jobs),
+        cached_tokens=cached_total,
+        cost_usd=cost if jobs else 0.0,
+        uncached_cost_usd=uncached if jobs else 0.0,
+    )
+
+
+def estimate_line(depth: str, est: Estimate, selected: bool) -> str:
+    """One dry-run line, e.g. 'prreview: dry run: depth default: 2 calls, ~6,100 prompt
+    tokens (~0 expected cached), est. $0.0348 (selected)'."""
+    if est.cost_usd is None:
+        price = "cost unknown (no price for the model)"
+    elif est.uncached_cost_usd is not None and est.uncached_cost_usd - est.cost_usd > 5e-5:
+        price = f"est. ${est.cost_usd:.4f} (${est.uncached_cost_usd:.4f} without prompt caching)"
+    else:
+        price = f"est. ${est.cost_usd:.4f}"
+    mark = " (selected)" if selected else ""
+    return (
+        f"prreview: dry run: depth {depth}: {est.calls} calls, ~{est.prompt_tokens:,} prompt "
+        f"tokens (~{est.cached_tokens:,} expected cached), {price}{mark}"
+    )
 
 
 def shared_prefix_tokens(jobs: Sequence[Job]) -> int:

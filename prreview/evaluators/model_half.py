@@ -7,7 +7,7 @@ not already in the cache, and a dry run never does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,17 +21,21 @@ from prreview.evaluators.jobs import (
     Outcome,
     build_jobs,
     dump_prompts,
+    estimate_jobs,
+    estimate_line,
     run_jobs,
     shared_prefix_tokens,
     summary_job,
+    unrouted,
 )
-from prreview.evaluators.registry import EvaluatorSpec, routes
+from prreview.evaluators.registry import DEPTHS, EvaluatorSpec, dedicated, routes
 from prreview.llm import tokens
 from prreview.llm.cache import Cache, default_cache_dir
 from prreview.llm.engine import Engine, EngineConfig, ProgressEvent
-from prreview.llm.prices import context_window, estimate_cost
+from prreview.llm.prices import context_window
 from prreview.models import ChangeSet, SkippedItem, Snippet, Symbol
 from prreview.plan.units import Plan, PlanConfig, parse_shard, path_risk, plan_units, shard_units
+from prreview.review.summary import overview_from_units
 
 Observer = Callable[[str], None]
 DEFAULT_UNIT_TOKENS = 12_000
@@ -82,21 +86,23 @@ def unit_budget(settings: Settings, model: str) -> int:
 
 def _routed_plans(
     changes: ChangeSet,
-    analysis: Analysis,
+    context: Mapping[str, Sequence[Snippet]],
     specs: Sequence[EvaluatorSpec],
     cfg: PlanConfig,
     count: Callable[[str], int],
+    settings: Settings,
 ) -> list[tuple[Plan, list[EvaluatorSpec]]]:
-    """One plan for the evaluators that see every file; one per path-scoped evaluator."""
-    open_specs = [s for s in specs if not s.paths and not s.languages]
-    scoped = [s for s in specs if s.paths or s.languages]
+    """One plan for the combined lenses and the evaluators that see every file; one per
+    dedicated path-scoped evaluator. Lenses are routed to the files of each unit later."""
+    scoped = [s for s in specs if (s.paths or s.languages) and dedicated(s, settings)]
+    shared = [s for s in specs if s not in scoped]
     plans: list[tuple[Plan, list[EvaluatorSpec]]] = []
-    if open_specs:
-        plans.append((plan_units(changes, analysis.context, cfg, count), open_specs))
+    if shared:
+        plans.append((plan_units(changes, context, cfg, count), shared))
     for spec in scoped:
         files = tuple(f for f in changes.files if f.reviewable and routes(spec, f.path, f.language))
         sub = changes.model_copy(update={"files": files})
-        plans.append((plan_units(sub, analysis.context, cfg, count), [spec]))
+        plans.append((plan_units(sub, context, cfg, count), [spec]))
     return plans
 
 
@@ -142,6 +148,68 @@ def _unit_risk(job: Job) -> tuple[int, int, str]:
     return min(path_risk(p, job.unit.changed_lines) for p in paths)
 
 
+@dataclass
+class Planned:
+    """The calls of one depth: jobs, what planning skipped, the hunks it covers."""
+
+    jobs: list[Job]
+    skipped: list[SkippedItem]
+    refs: set[tuple[str, int]]
+    summary: Job | None
+    cfg: PlanConfig
+
+
+def plan_config(settings: Settings, model: str) -> PlanConfig:
+    """quick sends no context, so the whole unit budget goes to the diff."""
+    cfg = PlanConfig(unit_tokens=unit_budget(settings, model))
+    return cfg.model_copy(update={"diff_share": 1.0}) if settings.depth == "quick" else cfg
+
+
+def plan_jobs(
+    settings: Settings,
+    changes: ChangeSet,
+    analysis: Analysis,
+    specs: Sequence[EvaluatorSpec],
+    count: Callable[[str], int],
+) -> Planned:
+    """Every call the run would make at `settings.depth` (before the token budget)."""
+    cfg = plan_config(settings, settings.model or "")
+    context = {} if settings.depth == "quick" else analysis.context
+    languages = {f.path: f.language for f in changes.files}
+    planned = Planned([], [], set(), None, cfg)
+    for plan, plan_specs in _routed_plans(changes, context, specs, cfg, count, settings):
+        units = list(plan.units)
+        if settings.shard:
+            index, n = parse_shard(settings.shard)
+            units = shard_units(units, index, n)
+        planned.skipped.extend(plan.skipped)
+        unit_jobs = build_jobs(units, plan_specs, settings, count, languages)
+        planned.skipped.extend(unrouted(units, unit_jobs))
+        planned.jobs.extend(unit_jobs)
+        covered = {j.unit.id for j in unit_jobs}
+        planned.refs.update(r for u in units if u.id in covered for r in u.hunk_refs)
+    if settings.summary and settings.summary_call and not settings.shard:
+        planned.summary = summary_job(changes, settings, count)
+    return planned
+
+
+def dry_run_lines(
+    settings: Settings,
+    changes: ChangeSet,
+    analysis: Analysis,
+    specs: Sequence[EvaluatorSpec],
+    count: Callable[[str], int],
+) -> list[str]:
+    """The dry run's per-depth table: calls, prompt tokens, expected cached, cost."""
+    lines = []
+    for depth in DEPTHS:
+        at = settings.model_copy(update={"depth": depth})
+        planned = plan_jobs(at, changes, analysis, specs, count)
+        jobs = [*planned.jobs, *([planned.summary] if planned.summary else [])]
+        lines.append(estimate_line(depth, estimate_jobs(jobs, at), depth == settings.depth))
+    return lines
+
+
 def run_llm(
     settings: Settings,
     changes: ChangeSet,
@@ -155,37 +223,34 @@ def run_llm(
 
     model = settings.model or ""
     count = lambda text: tokens.count_tokens(text, model)  # noqa: E731
-    cfg = PlanConfig(unit_tokens=unit_budget(settings, model))
     out = Outcome()
-    jobs: list[Job] = []
-    refs: set[tuple[str, int]] = set()
-    hunks_total = 0
-    for plan, plan_specs in _routed_plans(changes, analysis, specs, cfg, count):
-        units = list(plan.units)
-        if settings.shard:
-            index, n = parse_shard(settings.shard)
-            units = shard_units(units, index, n)
-        out.skipped.extend(plan.skipped)
-        jobs.extend(build_jobs(units, plan_specs, settings, count))
-        hunks_total = max(hunks_total, plan.hunks_total)
-        refs.update(r for u in units for r in u.hunk_refs)
+    planned = plan_jobs(settings, changes, analysis, specs, count)
+    out.skipped.extend(planned.skipped)
+    jobs = planned.jobs
     estimate = sum(j.prompt_tokens + settings.max_output_tokens for j in jobs)
     jobs = _fit_token_budget(jobs, settings, out, estimate)
     out.planned_prompt_tokens = sum(j.prompt_tokens for j in jobs)
     out.shared_prefix_tokens = shared_prefix_tokens(jobs)
-    _preflight_cost(settings, jobs)
-    summary = (
-        summary_job(changes, settings, count) if settings.summary and not settings.shard else None
-    )
+    summary = planned.summary
+    _preflight_cost(settings, [*jobs, *([summary] if summary else [])])
     if settings.dump_prompts is not None:
         dump_prompts([*jobs, *([summary] if summary else [])], Path(settings.dump_prompts))
     if settings.dry_run:
-        observer(
-            f"prreview: dry run: {len(jobs)} calls, ~{out.planned_prompt_tokens} prompt tokens"
-        )
-        return out, len(refs)
+        for line in dry_run_lines(settings, changes, analysis, specs, count):
+            observer(line)
+        return out, len(planned.refs)
     engine = _engine(settings, deadline_at, progress)
-    ctx = Context(settings, changes, analysis.context, cfg, count, _lines_of(analysis), observer)
+    ctx = Context(
+        settings,
+        changes,
+        analysis.context,
+        planned.cfg,
+        count,
+        _lines_of(analysis),
+        observer,
+        specs,
+        {f.path: f.language for f in changes.files},
+    )
     try:
         run_jobs(jobs, engine, ctx, out, extra=summary)
     except Terminated:
@@ -193,7 +258,12 @@ def run_llm(
         # exits 143. A second SIGTERM while writing ends the process at once.
         out.failed.append("terminated by SIGTERM")
         out.incomplete_reason = TERMINATED_REASON
-    return out, len(refs)
+    if settings.summary and not out.overview:
+        order = list(dict.fromkeys(j.unit.id for j in jobs))
+        out.overview = overview_from_units(
+            [out.unit_summaries[u] for u in order if u in out.unit_summaries]
+        )
+    return out, len(planned.refs)
 
 
 def _lines_of(analysis: Analysis) -> Callable[[str], list[str] | None]:
@@ -201,18 +271,16 @@ def _lines_of(analysis: Analysis) -> Callable[[str], list[str] | None]:
 
 
 def _preflight_cost(settings: Settings, jobs: Sequence[Job]) -> None:
+    """--max-cost before any call, on the estimate the dry run shows (expected cache reads
+    priced at the cached rate; the engine still stops the run at the real cost)."""
     if settings.max_cost is None or not jobs:
         return
-
-    total = 0.0
-    for job in jobs:
-        model = job.spec.model or settings.model or ""
-        cost = estimate_cost(model, job.prompt_tokens, settings.max_output_tokens)
-        total += cost or 0.0
+    total = estimate_jobs(jobs, settings).cost_usd or 0.0
     if total > settings.max_cost:
         raise BudgetError(
             f"estimated cost ${total:.4f} is over --max-cost ${settings.max_cost:.4f}",
-            hint="raise --max-cost, pick a cheaper --model, or narrow with --include/--evaluator",
+            hint="raise --max-cost, pick a cheaper --model or --depth quick, or narrow with "
+            "--include/--evaluator",
         )
 
 

@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from prreview.errors import AuthError, UsageError
-from prreview.llm import tokens
+from prreview.llm import caching, tokens
 from prreview.llm.cache import Cache, key_for
 from prreview.llm.errors import Failure, classify, retry_after, scrub
 from prreview.models import Frozen
@@ -66,6 +66,8 @@ class ChatRequest(Frozen):
     temperature: float = 0.0
     seed: int | None = None
     template_hash: str = ""
+    cache_prefix: int = 0
+    """Leading messages shared with other calls: marked for provider prompt caching."""
 
 
 class ChatResult(Frozen):
@@ -76,6 +78,8 @@ class ChatResult(Frozen):
     """The model that answered (the primary or a fallback)."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens the provider read from its prompt cache (llm/caching.py)."""
     cost_usd: float = 0.0
     """What this run paid: 0.0 for a cache hit or a model without known prices."""
     cost_known: bool = True
@@ -390,7 +394,7 @@ class Engine:
     def _call_args(self, req: ChatRequest, model: str) -> dict[str, Any]:
         args: dict[str, Any] = {
             "model": model,
-            "messages": [dict(m) for m in req.messages],
+            "messages": caching.provider_messages(model, req.messages, req.cache_prefix),
             "max_tokens": req.max_output_tokens,
             "temperature": req.temperature,
             "timeout": self.config.timeout,
@@ -442,6 +446,7 @@ class Engine:
             model=model,
             prompt_tokens=int(prompt),
             completion_tokens=int(completion),
+            cached_tokens=caching.cached_tokens(usage),
             cost_usd=float(cost or 0.0),
             cost_known=cost is not None,
             attempts=attempts,

@@ -16,7 +16,14 @@ from typing import Any
 
 from prreview.errors import TemplateError
 
-BUILTIN_EVALUATOR_TEMPLATES = ("correctness", "security", "performance", "tests", "maintainability")
+BUILTIN_EVALUATOR_TEMPLATES = (
+    "correctness",
+    "security",
+    "performance",
+    "tests",
+    "maintainability",
+    "docs",
+)
 
 
 @functools.cache
