@@ -290,6 +290,8 @@ class Stats(Frozen):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     shared_prefix_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens the provider served from its prompt cache (priced at the cached rate)."""
     cost_usd: float = 0.0
     latency_median_s: float = 0.0
     latency_max_s: float = 0.0

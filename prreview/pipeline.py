@@ -358,6 +358,7 @@ def assemble(
         else 0,
         completion_tokens=llm.completion_tokens if llm else 0,
         shared_prefix_tokens=llm.shared_prefix_tokens if llm else 0,
+        cached_tokens=llm.cached_tokens if llm else 0,
         cost_usd=round(llm.cost_usd, 6) if llm else 0.0,
         latency_median_s=llm.latency_median if llm else 0.0,
         latency_max_s=round(max(llm.latencies), 3) if llm and llm.latencies else 0.0,

@@ -23,7 +23,7 @@ from prreview.llm.cache import Cache, default_cache_dir
 from prreview.models import ChangeSet, Finding, SkippedItem, Symbol
 from prreview.version import __version__
 
-RUN_CACHE_VERSION = "1"
+RUN_CACHE_VERSION = "2"
 _OUTSIDE_THE_MODEL_HALF = {
     "repo", "base", "head", "staged", "working_tree", "config_source", "ci", "previous_report",
     "outputs", "fail_on", "min_confidence", "filter_mode", "import_sarif", "baseline",
@@ -69,6 +69,7 @@ def _dump(outcome: Outcome, symbols: dict[str, list[Symbol]]) -> str:
             "prompt_tokens": outcome.prompt_tokens,
             "completion_tokens": outcome.completion_tokens,
             "shared_prefix_tokens": outcome.shared_prefix_tokens,
+            "cached_tokens": outcome.cached_tokens,
             "overview": outcome.overview,
             "reviewed_refs": sorted(outcome.reviewed_refs),
             "planned_prompt_tokens": outcome.planned_prompt_tokens,
@@ -91,6 +92,7 @@ def _load(text: str) -> tuple[Outcome, dict[str, list[Symbol]]]:
         prompt_tokens=data["prompt_tokens"],
         completion_tokens=data["completion_tokens"],
         shared_prefix_tokens=data["shared_prefix_tokens"],
+        cached_tokens=data["cached_tokens"],
         overview=data["overview"],
         reviewed_refs={(p, int(i)) for p, i in data["reviewed_refs"]},
         planned_prompt_tokens=data["planned_prompt_tokens"],

@@ -38,7 +38,7 @@ def _sum_stats(parts: Sequence[Stats]) -> Stats:
         name: sum(getattr(p, name) for p in parts)
         for name in (
             "units", "units_failed", "calls", "cache_hits", "prompt_tokens", "completion_tokens",
-            "shared_prefix_tokens", "findings_dropped", "suppressed", "filtered",
+            "shared_prefix_tokens", "cached_tokens", "findings_dropped", "suppressed", "filtered",
         )
     }  # fmt: skip
     return first.model_copy(

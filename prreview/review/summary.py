@@ -82,14 +82,15 @@ def overview_from_units(parts: Sequence[tuple[Sequence[str], str]]) -> str:
         clean = " ".join(text.split())
         if clean and clean not in seen:
             seen.add(clean)
-            items.append((paths, clean))
+            items.append((paths, text.strip()))
     if not items:
         return ""
     if len(items) == 1:
         return items[0][1][:OVERVIEW_CHARS]
     lines: list[str] = []
     used = 0
-    for paths, text in items:
+    for paths, paragraph in items:
+        text = " ".join(paragraph.split())
         where = ", ".join(f"`{p}`" for p in list(paths)[:3])
         more = f" +{len(paths) - 3}" if len(paths) > 3 else ""
         line = f"- {where}{more}: {text}" if where else f"- {text}"
