@@ -40,6 +40,13 @@ from prreview.review.summary import overview_from_units
 Observer = Callable[[str], None]
 DEFAULT_UNIT_TOKENS = 12_000
 SYSTEM_RESERVE = 1_500
+DEPTH_PLANS: dict[str, dict[str, float]] = {
+    "quick": {"unit_tokens": 16_000, "diff_share": 1.0, "max_changed_lines": 800},
+    "default": {"unit_tokens": 16_000, "diff_share": 0.75, "max_changed_lines": 800},
+    "deep": {"unit_tokens": DEFAULT_UNIT_TOKENS, "diff_share": 0.6, "max_changed_lines": 400},
+}
+"""Unit size per depth (measured in docs/performance.md): one combined call can take a larger
+unit than one lens of deep mode; quick sends no context, so the whole unit goes to the diff."""
 
 
 @dataclass
@@ -73,15 +80,15 @@ def analyse(changes: ChangeSet, head: object, base: object | None) -> Analysis:
     return out
 
 
-def unit_budget(settings: Settings, model: str) -> int:
+def unit_budget(settings: Settings, model: str, cap: int = DEFAULT_UNIT_TOKENS) -> int:
     """Prompt tokens per unit: the model's window minus the output reserve, capped."""
 
     if settings.unit_tokens:
         return settings.unit_tokens
     window = settings.context_window or context_window(model)
     if window is None:
-        return DEFAULT_UNIT_TOKENS
-    return max(1024, min(DEFAULT_UNIT_TOKENS, window - settings.max_output_tokens - SYSTEM_RESERVE))
+        return cap
+    return max(1024, min(cap, window - settings.max_output_tokens - SYSTEM_RESERVE))
 
 
 def _routed_plans(
@@ -160,9 +167,13 @@ class Planned:
 
 
 def plan_config(settings: Settings, model: str) -> PlanConfig:
-    """quick sends no context, so the whole unit budget goes to the diff."""
-    cfg = PlanConfig(unit_tokens=unit_budget(settings, model))
-    return cfg.model_copy(update={"diff_share": 1.0}) if settings.depth == "quick" else cfg
+    """The unit shape of `settings.depth` (DEPTH_PLANS); --unit-tokens still wins."""
+    shape = DEPTH_PLANS[settings.depth]
+    return PlanConfig(
+        unit_tokens=unit_budget(settings, model, int(shape["unit_tokens"])),
+        diff_share=shape["diff_share"],
+        max_changed_lines=int(shape["max_changed_lines"]),
+    )
 
 
 def plan_jobs(

@@ -52,13 +52,14 @@ def format_hunk(hunk: Hunk) -> str:
     if hunk.section_header:
         head += " " + hunk.section_header
     lines = [head]
+    # unpadded numbers: right-aligning them to 6 columns cost 2 tokens a line (cl100k)
     for ln in hunk.lines:
         text = ln.text.rstrip("\r")
         if ln.kind == "removed":
-            lines.append(f"{'':>6}|- {text}")
+            lines.append(f"|- {text}")
         else:
             mark = "+" if ln.kind == "added" else " "
-            lines.append(f"{ln.new_lineno:>6}|{mark} {text}")
+            lines.append(f"{ln.new_lineno}|{mark} {text}")
     return "\n".join(lines)
 
 
