@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prreview.change.filters import path_matches
-from prreview.change.languages import detect_language
 from prreview.config.settings import Settings
 from prreview.evaluators.answer import (
     ANSWER_SCHEMA,
@@ -29,18 +26,12 @@ from prreview.evaluators.answer import (
     parse_answer,
     repair_message,
 )
-from prreview.evaluators.prompts.render import (
-    boundary_for,
-    builtin_source,
-    render_builtin,
-    render_source,
-    template_hash,
-)
-from prreview.evaluators.registry import COMBINED, EvaluatorSpec, dedicated, routes
+from prreview.evaluators.prompts.render import boundary_for, render_builtin, template_hash
+from prreview.evaluators.registry import COMBINED, EvaluatorSpec
+from prreview.evaluators.tasks import system_message, unit_message, unit_tasks
 from prreview.evaluators.validate import LineSource, validate_items
 from prreview.llm import caching
 from prreview.llm.engine import ChatRequest
-from prreview.llm.prices import estimate_cost
 from prreview.models import ChangeSet, Finding, SkippedItem, Snippet, Unit
 from prreview.output import write_atomic
 from prreview.plan.units import PlanConfig, format_file, split_unit
@@ -95,131 +86,6 @@ class Outcome:
     @property
     def latency_median(self) -> float:
         return round(statistics.median(self.latencies), 3) if self.latencies else 0.0
-
-
-def path_instructions(settings: Settings, paths: Sequence[str]) -> str:
-
-    texts = [
-        item.text.strip()
-        for item in settings.instructions
-        if any(path_matches(path, item.paths) for path in paths)
-    ]
-    return "\n".join(f"Repository instruction: {t}" for t in texts if t)
-
-
-def system_message() -> dict[str, str]:
-    return {"role": "system", "content": render_builtin("system", {})}
-
-
-def unit_message(unit: Unit) -> dict[str, str]:
-    guidelines = [s for s in unit.snippets if s.kind == "guideline"]
-    snippets = [s for s in unit.snippets if s.kind != "guideline"]
-    boundary = boundary_for(unit.diff_text, *(s.text for s in unit.snippets))
-    user = render_builtin(
-        "unit",
-        {
-            "guidelines": guidelines,
-            "snippets": snippets,
-            "diff": unit.diff_text,
-            "boundary": boundary,
-        },
-    )
-    return {"role": "user", "content": user}
-
-
-def _extra_instructions(spec: EvaluatorSpec, unit: Unit, settings: Settings) -> str:
-    return "\n".join(
-        x for x in (spec.instructions.strip(), path_instructions(settings, unit.paths)) if x
-    )
-
-
-def _render_task(spec: EvaluatorSpec, unit: Unit, instructions: str) -> str:
-    variables: dict[str, Any] = {
-        "evaluator": spec.name,
-        "description": spec.description,
-        "instructions": instructions,
-        "paths": list(unit.paths),
-        "languages": list(spec.languages),
-    }
-    return render_source(spec.template_source, spec.template_name, variables)
-
-
-def task_message(spec: EvaluatorSpec, unit: Unit, settings: Settings) -> dict[str, str]:
-    return {
-        "role": "user",
-        "content": _render_task(spec, unit, _extra_instructions(spec, unit, settings)),
-    }
-
-
-_TASK_LEAD = re.compile(r"^Task: review the change above for ", re.IGNORECASE)
-
-
-def combined_spec(lenses: Sequence[EvaluatorSpec]) -> EvaluatorSpec:
-    """The one-call evaluator for `lenses`; its hash covers the checklist and every lens."""
-    source = builtin_source("review")
-    return EvaluatorSpec(
-        name=COMBINED,
-        template_name="prreview/evaluators/prompts/review.j2",
-        template_source=source,
-        template_hash=template_hash(source, *(s.template_hash for s in lenses)),
-        description="every enabled lens in one checklist",
-    )
-
-
-def combined_task(
-    spec: EvaluatorSpec,
-    lenses: Sequence[tuple[EvaluatorSpec, tuple[str, ...]]],
-    unit: Unit,
-    settings: Settings,
-) -> dict[str, str]:
-    """The checklist: each lens's own task text (one copy of it) as a numbered section.
-
-    `lenses` pairs each lens with the unit files it applies to (empty: all of them).
-    """
-    sections = []
-    for lens, files in lenses:
-        text = _TASK_LEAD.sub("", _render_task(lens, unit, lens.instructions.strip()).strip())
-        sections.append({"name": lens.name, "text": text, "files": list(files)})
-    variables = {"lenses": sections, "instructions": path_instructions(settings, unit.paths)}
-    return {
-        "role": "user",
-        "content": render_source(spec.template_source, spec.template_name, variables),
-    }
-
-
-def _routed(
-    spec: EvaluatorSpec, unit: Unit, languages: Mapping[str, str | None]
-) -> tuple[str, ...] | None:
-    """The unit files `spec` applies to: () for all of them, None for none."""
-    files = tuple(p for p in unit.paths if routes(spec, p, languages.get(p, detect_language(p))))
-    if not files:
-        return None
-    return () if len(files) == len(unit.paths) else files
-
-
-def unit_tasks(
-    unit: Unit,
-    specs: Sequence[EvaluatorSpec],
-    settings: Settings,
-    languages: Mapping[str, str | None],
-) -> list[tuple[EvaluatorSpec, dict[str, str], tuple[str, ...]]]:
-    """(spec, task message, lenses) for each call the unit gets: the combined checklist of
-    every lens routed to its files, then one per dedicated evaluator."""
-    combined: list[tuple[EvaluatorSpec, tuple[str, ...]]] = []
-    tasks: list[tuple[EvaluatorSpec, dict[str, str], tuple[str, ...]]] = []
-    for spec in specs:
-        files = _routed(spec, unit, languages)
-        if files is None:
-            continue
-        if dedicated(spec, settings):
-            tasks.append((spec, task_message(spec, unit, settings), (spec.name,)))
-        else:
-            combined.append((spec, files))
-    if combined:
-        spec = combined_spec([lens for lens, _ in combined])
-        task = combined_task(spec, combined, unit, settings)
-        tasks.insert(0, (spec, task, tuple(lens.name for lens, _ in combined)))
-    return tasks
 
 
 def build_jobs(
@@ -440,59 +306,6 @@ def run_jobs(
         pending, held = [*held, *next_jobs], []
     for job in pending:
         out.failed.append(f"{job.unit.id}/{job.spec.name}: gave up after {MAX_WAVES} rounds")
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """What a set of jobs should cost: the dry run shows it, --max-cost gates on it."""
-
-    calls: int
-    prompt_tokens: int
-    cached_tokens: int
-    """Prompt tokens a caching provider should serve from its cache (llm/caching.py)."""
-    cost_usd: float | None
-    """With cached tokens at the cached rate and max_output_tokens per call; None: no price."""
-    uncached_cost_usd: float | None
-
-
-def estimate_jobs(jobs: Sequence[Job], settings: Settings) -> Estimate:
-    _first, later = caching.stagger(jobs, lambda j: j.unit.id, lambda j: j.prefix_tokens)
-    followers = {id(j) for j in later}
-    cost: float | None = 0.0
-    uncached: float | None = 0.0
-    cached_total = 0
-    for job in jobs:
-        cached = job.prefix_tokens if id(job) in followers else 0
-        cached_total += cached
-        model = job.spec.model or settings.model or ""
-        out_tokens = settings.max_output_tokens
-        with_cache = estimate_cost(model, job.prompt_tokens, out_tokens, cached)
-        without = estimate_cost(model, job.prompt_tokens, out_tokens)
-        cost = None if cost is None or with_cache is None else cost + with_cache
-        uncached = None if uncached is None or without is None else uncached + without
-    return Estimate(
-        calls=len(jobs),
-        prompt_tokens=sum(j.prompt_tokens for j in jobs),
-        cached_tokens=cached_total,
-        cost_usd=cost if jobs else 0.0,
-        uncached_cost_usd=uncached if jobs else 0.0,
-    )
-
-
-def estimate_line(depth: str, est: Estimate, selected: bool) -> str:
-    """One dry-run line, e.g. 'prreview: dry run: depth default: 2 calls, ~6,100 prompt
-    tokens (~0 expected cached), est. $0.0348 (selected)'."""
-    if est.cost_usd is None:
-        price = "cost unknown (no price for the model)"
-    elif est.uncached_cost_usd is not None and est.uncached_cost_usd - est.cost_usd > 5e-5:
-        price = f"est. ${est.cost_usd:.4f} (${est.uncached_cost_usd:.4f} without prompt caching)"
-    else:
-        price = f"est. ${est.cost_usd:.4f}"
-    mark = " (selected)" if selected else ""
-    return (
-        f"prreview: dry run: depth {depth}: {est.calls} calls, ~{est.prompt_tokens:,} prompt "
-        f"tokens (~{est.cached_tokens:,} expected cached), {price}{mark}"
-    )
 
 
 def shared_prefix_tokens(jobs: Sequence[Job]) -> int:

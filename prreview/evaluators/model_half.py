@@ -15,14 +15,13 @@ from prreview.config.settings import Settings
 from prreview.context.gather import ContextRequest, gather_context_many
 from prreview.context.symbols import changed_symbols
 from prreview.errors import TERMINATED_REASON, BudgetError, Terminated
+from prreview.evaluators.estimate import estimate_jobs, estimate_line
 from prreview.evaluators.jobs import (
     Context,
     Job,
     Outcome,
     build_jobs,
     dump_prompts,
-    estimate_jobs,
-    estimate_line,
     run_jobs,
     shared_prefix_tokens,
     summary_job,
