@@ -308,6 +308,8 @@ class RunCounters(Frozen):
     cache_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens the provider served from its prompt cache (priced at the cached rate)."""
     cost_usd: float = 0.0
     """What this run paid (0.0 for cache hits and models without known prices)."""
 
@@ -317,6 +319,7 @@ class RunCounters(Frozen):
             cache_hits=self.cache_hits + other.cache_hits,
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
+            cached_tokens=self.cached_tokens + other.cached_tokens,
             cost_usd=self.cost_usd + other.cost_usd,
         )
 
@@ -333,6 +336,7 @@ class RunCounters(Frozen):
             cache_hits=getattr(source, "cache_hits", 0),
             prompt_tokens=getattr(source, "prompt_tokens", 0),
             completion_tokens=getattr(source, "completion_tokens", 0),
+            cached_tokens=getattr(source, "cached_tokens", 0),
             cost_usd=round(getattr(source, "cost_usd", 0.0), 6),
         )
 

@@ -220,8 +220,6 @@ def mark_secret_files(changes: ChangeSet) -> ChangeSet:
     return changes.model_copy(update={"files": files})
 
 
-
-
 def review(
     settings: Settings,
     *,

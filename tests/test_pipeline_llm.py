@@ -203,7 +203,7 @@ def test_all_default_evaluators_run_and_summary_call(repo, openai_server, capsys
     openai_server.responder = respond
     args = [a for a in llm_args(repo, openai_server, "-o", "json=-")]
     args = [a for a in args if a not in {"--no-summary", "--evaluator", "correctness"}]
-    res = run_main(capsys, *args)
+    res = run_main(capsys, *args, "--depth", "deep", "--summary-call")
     assert res.code == 0, res.err
     assert sorted(a for a in asked if a) == ["correctness", "performance", "security", "tests"]
     assert asked.count(None) == 1  # the overview call

@@ -224,7 +224,13 @@ def run(
     temperature: float | None = typer.Option(None, "--temperature"),
     seed: int | None = typer.Option(None, "--seed"),
     samples: int | None = typer.Option(None, "--samples", help="Self-consistency samples."),
-    no_summary: bool | None = typer.Option(None, "--no-summary", help="Skip the overview call."),
+    no_summary: bool | None = typer.Option(None, "--no-summary", help="Write no overview."),
+    summary_call: bool | None = typer.Option(
+        None, "--summary-call", help="Write the overview with a separate whole-change call."
+    ),
+    depth: str | None = typer.Option(
+        None, "--depth", help="quick|default|deep: calls per unit and context (docs/evaluators.md)."
+    ),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Model cache directory."),
     no_cache: bool | None = typer.Option(None, "--no-cache", help="Disable the model cache."),
     dry_run: bool | None = typer.Option(
@@ -245,9 +251,14 @@ def run(
     """Review the change and write the reports; the exit code is the gate."""
     from prreview.cli.preflight import settings_for
     from prreview.cli.run import run_review
+    from prreview.evaluators.registry import DEPTHS
 
+    if depth is not None and depth not in DEPTHS:
+        raise _usage(f"--depth {depth!r}: choose one of {', '.join(DEPTHS)}")
     flags = _change_flags(repo, base, head, staged, working_tree, config_source, include, exclude)
     flags.update(
+        depth=depth,
+        summary_call=summary_call,
         outputs=tuple(output) if output else None,
         fail_on=fail_on,
         min_confidence=min_confidence,

@@ -120,7 +120,15 @@ class Settings(Frozen):
     instructions: tuple[InstructionSettings, ...] = Field(
         default=(), description="Path-scoped review instructions."
     )
-    summary: bool = Field(default=True, description="Write the model overview (one cheap call).")
+    depth: Literal["quick", "default", "deep"] = Field(
+        default="default",
+        description="quick: one call per unit, diff only; default: one call per unit with "
+        "context; deep: one call per evaluator and unit.",
+    )
+    summary: bool = Field(default=True, description="Write the overview (from the unit answers).")
+    summary_call: bool = Field(
+        default=False, description="Write the overview with a separate whole-change call."
+    )
     samples: int = Field(default=1, ge=1, le=9, description="Self-consistency samples per call.")
 
     # -- model

@@ -138,7 +138,7 @@ def run_case(case: Case, workdir: Path, settings: Settings, env: Mapping[str, st
         texts = read_prompts(prompts)
         reached = tuple(truth_reached(f, texts) for f in case.findings)
     stats = RunStats(
-        **review.stats.counters.model_dump(),
+        **review.stats.counters.model_dump(exclude={"cached_tokens"}),
         complete=review.complete,
         incomplete_reason=review.incomplete_reason,
         wall_s=round(time.monotonic() - started, 3),
@@ -206,7 +206,9 @@ def totals(runs: Sequence[CaseRun], wall_s: float) -> Totals:
         clean_cases=sum(r.case.clean for r in runs),
         errors=sum(r.run.error is not None for r in runs),
         incomplete=sum(not r.run.complete and r.run.error is None for r in runs),
-        **RunCounters.total(RunCounters.of(r.run) for r in runs).model_dump(),
+        **RunCounters.total(RunCounters.of(r.run) for r in runs).model_dump(
+            exclude={"cached_tokens"}
+        ),
         wall_s=round(wall_s, 3),
         case_wall_s=round(sum(r.run.wall_s for r in runs), 3),
     )

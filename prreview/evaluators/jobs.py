@@ -2,30 +2,27 @@
 
 Every call for one unit shares an identical prefix (system text, then the unit's context and
 diff) and differs only in the last message (the evaluator's task), so providers' prompt
-caching applies. Secrets are redacted from every message where a request is built
-(`sendable`), the one way out of the process. Running them is `waves.py`.
+caching applies (prreview/llm/caching.py marks and orders it). At the default and quick
+depths a unit gets one call whose task is the checklist of every lens routed to its files
+(registry.COMBINED); dedicated lenses get a call each. Secrets are redacted from every
+message where a request is built (`sendable`), the one way out of the process. Running them is `waves.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from prreview.change.filters import path_matches
 from prreview.config.settings import Settings
 from prreview.evaluators.answer import ANSWER_SCHEMA
-from prreview.evaluators.prompts.render import (
-    boundary_for,
-    render_builtin,
-    render_source,
-    template_hash,
-)
+from prreview.evaluators.prompts.render import boundary_for, render_builtin, template_hash
 from prreview.evaluators.registry import EvaluatorSpec
+from prreview.evaluators.tasks import system_message, unit_message, unit_tasks
+from prreview.llm import caching
 from prreview.llm.engine import ChatRequest
-from prreview.models import ChangeSet, Unit
+from prreview.models import ChangeSet, SkippedItem, Unit
 from prreview.output import write_atomic
 from prreview.plan.units import format_file
 from prreview.secrets.redact import redact_messages
@@ -45,72 +42,41 @@ class Job:
     prompt_tokens: int = 0
     """Tokens of all messages (tiktoken), for budgets and the dry-run estimate."""
     repaired: bool = False
-
-
-def path_instructions(settings: Settings, paths: Sequence[str]) -> str:
-
-    texts = [
-        item.text.strip()
-        for item in settings.instructions
-        if any(path_matches(path, item.paths) for path in paths)
-    ]
-    return "\n".join(f"Repository instruction: {t}" for t in texts if t)
-
-
-def system_message() -> dict[str, str]:
-    return {"role": "system", "content": render_builtin("system", {})}
-
-
-def unit_message(unit: Unit) -> dict[str, str]:
-    guidelines = [s for s in unit.snippets if s.kind == "guideline"]
-    snippets = [s for s in unit.snippets if s.kind != "guideline"]
-    boundary = boundary_for(unit.diff_text, *(s.text for s in unit.snippets))
-    user = render_builtin(
-        "unit",
-        {
-            "guidelines": guidelines,
-            "snippets": snippets,
-            "diff": unit.diff_text,
-            "boundary": boundary,
-        },
-    )
-    return {"role": "user", "content": user}
-
-
-def task_message(spec: EvaluatorSpec, unit: Unit, settings: Settings) -> dict[str, str]:
-    extra = "\n".join(
-        x for x in (spec.instructions.strip(), path_instructions(settings, unit.paths)) if x
-    )
-    variables: dict[str, Any] = {
-        "evaluator": spec.name,
-        "description": spec.description,
-        "instructions": extra,
-        "paths": list(unit.paths),
-        "languages": list(spec.languages),
-    }
-    return {
-        "role": "user",
-        "content": render_source(spec.template_source, spec.template_name, variables),
-    }
+    lenses: tuple[str, ...] = ()
+    """The lenses a combined job's checklist covers (its findings' categories map onto them)."""
 
 
 def build_jobs(
-    units: Sequence[Unit], specs: Sequence[EvaluatorSpec], settings: Settings, count: Counter
+    units: Sequence[Unit],
+    specs: Sequence[EvaluatorSpec],
+    settings: Settings,
+    count: Counter,
+    languages: Mapping[str, str | None] | None = None,
 ) -> list[Job]:
-    """All (unit x evaluator x sample) jobs. Secrets are redacted when a request is built."""
+    """All (unit x call x sample) jobs. Secrets are redacted when a request is built."""
     jobs: list[Job] = []
     system = system_message()
     system_tokens = count(system["content"])
     for unit in units:
         shared = unit_message(unit)
         prefix = system_tokens + count(shared["content"])
-        for spec in specs:
-            task = task_message(spec, unit, settings)
+        for spec, task, lenses in unit_tasks(unit, specs, settings, languages or {}):
             messages = (system, shared, task)
             total = prefix + count(task["content"])
             for sample in range(settings.samples):
-                jobs.append(Job(unit, spec, sample, messages, prefix, total))
+                jobs.append(Job(unit, spec, sample, messages, prefix, total, lenses=lenses))
     return jobs
+
+
+def unrouted(units: Sequence[Unit], jobs: Sequence[Job]) -> list[SkippedItem]:
+    """Files of units that no enabled evaluator applies to (e.g. docs with `docs` disabled)."""
+    covered = {j.unit.id for j in jobs}
+    return [
+        SkippedItem(kind="unit", path=p, reason="no enabled evaluator applies to this kind of file")
+        for u in units
+        if u.id not in covered
+        for p in u.paths
+    ]
 
 
 def sendable(job: Job) -> tuple[tuple[dict[str, str], ...], frozenset[str]]:
@@ -136,6 +102,7 @@ def request_for(job: Job, settings: Settings) -> tuple[ChatRequest, frozenset[st
         temperature=temperature,
         seed=seed,
         template_hash=template_hash(job.spec.template_hash, "v1"),
+        cache_prefix=caching.PREFIX_MESSAGES,
     ), replaced
 
 

@@ -8,7 +8,7 @@ not already in the cache, and a dry run never does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,27 +22,37 @@ from prreview.context.pack import PackReport
 from prreview.context.symbols import changed_symbols
 from prreview.errors import BudgetError
 from prreview.evaluators.answer import is_usable
+from prreview.evaluators.estimate import estimate_jobs, estimate_line
 from prreview.evaluators.jobs import (
     Job,
     build_jobs,
     dump_prompts,
     shared_prefix_tokens,
     summary_job,
+    unrouted,
 )
 from prreview.evaluators.outcome import ModelOutcome
-from prreview.evaluators.registry import EvaluatorSpec, routes
+from prreview.evaluators.registry import DEPTHS, EvaluatorSpec, dedicated, routes
 from prreview.evaluators.waves import Context, run_jobs, unseen
 from prreview.llm import tokens
 from prreview.llm.cache import Cache, default_cache_dir
 from prreview.llm.engine import Acceptor, Engine, EngineConfig, ProgressEvent
-from prreview.llm.prices import context_window, estimate_cost
+from prreview.llm.prices import context_window
 from prreview.models import ChangeSet, SkippedItem, Snippet, Symbol
 from prreview.plan.units import Plan, PlanConfig, parse_shard, path_risk, plan_units, shard_units
 from prreview.plan.view import render_packs_text
+from prreview.review.summary import overview_from_units
 
 Observer = Callable[[str], None]
 DEFAULT_UNIT_TOKENS = 12_000
 SYSTEM_RESERVE = 1_500
+DEPTH_PLANS: dict[str, dict[str, float]] = {
+    "quick": {"unit_tokens": 16_000, "diff_share": 1.0, "max_changed_lines": 800},
+    "default": {"unit_tokens": 16_000, "diff_share": 0.75, "max_changed_lines": 800},
+    "deep": {"unit_tokens": DEFAULT_UNIT_TOKENS, "diff_share": 0.6, "max_changed_lines": 400},
+}
+"""Unit size per depth (measured in docs/performance.md): one combined call can take a larger
+unit than one lens of deep mode; quick sends no context, so the whole unit goes to the diff."""
 
 
 @dataclass
@@ -85,34 +95,36 @@ def analyse(
     return out
 
 
-def unit_budget(settings: Settings, model: str) -> int:
+def unit_budget(settings: Settings, model: str, cap: int = DEFAULT_UNIT_TOKENS) -> int:
     """Prompt tokens per unit: the model's window minus the output reserve, capped."""
 
     if settings.unit_tokens:
         return settings.unit_tokens
     window = settings.context_window or context_window(model)
     if window is None:
-        return DEFAULT_UNIT_TOKENS
-    return max(1024, min(DEFAULT_UNIT_TOKENS, window - settings.max_output_tokens - SYSTEM_RESERVE))
+        return cap
+    return max(1024, min(cap, window - settings.max_output_tokens - SYSTEM_RESERVE))
 
 
 def _routed_plans(
     changes: ChangeSet,
-    analysis: Analysis,
+    context: Mapping[str, Sequence[Snippet]],
     specs: Sequence[EvaluatorSpec],
     cfg: PlanConfig,
     count: Callable[[str], int],
+    settings: Settings,
 ) -> list[tuple[Plan, list[EvaluatorSpec]]]:
-    """One plan for the evaluators that see every file; one per path-scoped evaluator."""
-    open_specs = [s for s in specs if not s.paths and not s.languages]
-    scoped = [s for s in specs if s.paths or s.languages]
+    """One plan for the combined lenses and the evaluators that see every file; one per
+    dedicated path-scoped evaluator. Lenses are routed to the files of each unit later."""
+    scoped = [s for s in specs if (s.paths or s.languages) and dedicated(s, settings)]
+    shared = [s for s in specs if s not in scoped]
     plans: list[tuple[Plan, list[EvaluatorSpec]]] = []
-    if open_specs:
-        plans.append((plan_units(changes, analysis.context, cfg, count), open_specs))
+    if shared:
+        plans.append((plan_units(changes, context, cfg, count), shared))
     for spec in scoped:
         files = tuple(f for f in changes.files if f.reviewable and routes(spec, f.path, f.language))
         sub = changes.model_copy(update={"files": files})
-        plans.append((plan_units(sub, analysis.context, cfg, count), [spec]))
+        plans.append((plan_units(sub, context, cfg, count), [spec]))
     return plans
 
 
@@ -157,6 +169,76 @@ def _unit_risk(job: Job) -> tuple[int, int, str]:
     return min(path_risk(p, job.unit.changed_lines) for p in paths)
 
 
+@dataclass
+class Planned:
+    """The calls of one depth: jobs, what planning skipped, the hunks it covers."""
+
+    jobs: list[Job]
+    skipped: list[SkippedItem]
+    refs: set[tuple[str, int]]
+    summary: Job | None
+    cfg: PlanConfig
+    packs: list[PackReport] = field(default_factory=list)
+
+
+def plan_config(settings: Settings, model: str) -> PlanConfig:
+    """The unit shape of `settings.depth` (DEPTH_PLANS); --unit-tokens still wins."""
+    shape = DEPTH_PLANS[settings.depth]
+    return PlanConfig(
+        unit_tokens=unit_budget(settings, model, int(shape["unit_tokens"])),
+        diff_share=shape["diff_share"],
+        max_changed_lines=int(shape["max_changed_lines"]),
+        context_tokens=settings.context_tokens,
+    )
+
+
+def plan_jobs(
+    settings: Settings,
+    changes: ChangeSet,
+    analysis: Analysis,
+    specs: Sequence[EvaluatorSpec],
+    count: Callable[[str], int],
+) -> Planned:
+    """Every call the run would make at `settings.depth` (before the token budget)."""
+    cfg = plan_config(settings, settings.model or "")
+    context = {} if settings.depth == "quick" else analysis.context
+    languages = {f.path: f.language for f in changes.files}
+    planned = Planned([], [], set(), None, cfg)
+    for plan, plan_specs in _routed_plans(changes, context, specs, cfg, count, settings):
+        units = list(plan.units)
+        if settings.shard:
+            index, n = parse_shard(settings.shard)
+            units = shard_units(units, index, n)
+        planned.skipped.extend(plan.skipped)
+        unit_jobs = build_jobs(units, plan_specs, settings, count, languages)
+        planned.skipped.extend(unrouted(units, unit_jobs))
+        planned.jobs.extend(unit_jobs)
+        covered = {j.unit.id for j in unit_jobs}
+        planned.refs.update(r for u in units if u.id in covered for r in u.hunk_refs)
+        kept = {u.id for u in units} - {p.unit_id for p in planned.packs}  # plans repeat units
+        planned.packs.extend(p for p in plan.packs if p.unit_id in kept)
+    if settings.summary and settings.summary_call and not settings.shard:
+        planned.summary = summary_job(changes, settings, count)
+    return planned
+
+
+def dry_run_lines(
+    settings: Settings,
+    changes: ChangeSet,
+    analysis: Analysis,
+    specs: Sequence[EvaluatorSpec],
+    count: Callable[[str], int],
+) -> list[str]:
+    """The dry run's per-depth table: calls, prompt tokens, expected cached, cost."""
+    lines = []
+    for depth in DEPTHS:
+        at = settings.model_copy(update={"depth": depth})
+        planned = plan_jobs(at, changes, analysis, specs, count)
+        jobs = [*planned.jobs, *([planned.summary] if planned.summary else [])]
+        lines.append(estimate_line(depth, estimate_jobs(jobs, at), depth == settings.depth))
+    return lines
+
+
 def run_llm(
     settings: Settings,
     changes: ChangeSet,
@@ -170,45 +252,37 @@ def run_llm(
 
     model = settings.model or ""
     count = lambda text: tokens.count_tokens(text, model)  # noqa: E731
-    cfg = PlanConfig(
-        unit_tokens=unit_budget(settings, model), context_tokens=settings.context_tokens
-    )
-    jobs: list[Job] = []
-    skipped: list[SkippedItem] = []
-    refs: set[tuple[str, int]] = set()
-    packs: list[PackReport] = []
-    for plan, plan_specs in _routed_plans(changes, analysis, specs, cfg, count):
-        units = list(plan.units)
-        if settings.shard:
-            index, n = parse_shard(settings.shard)
-            units = shard_units(units, index, n)
-        skipped.extend(plan.skipped)
-        jobs.extend(build_jobs(units, plan_specs, settings, count))
-        refs.update(r for u in units for r in u.hunk_refs)
-        kept = {u.id for u in units} - {p.unit_id for p in packs}  # scoped plans repeat units
-        packs.extend(p for p in plan.packs if p.unit_id in kept)
+    planned = plan_jobs(settings, changes, analysis, specs, count)
+    jobs = planned.jobs
     estimate = sum(j.prompt_tokens + settings.max_output_tokens for j in jobs)
     jobs, cut = _fit_token_budget(jobs, settings, changes, estimate)
-    planned = ModelOutcome(
-        skipped=(*skipped, *cut),
+    plan_part = ModelOutcome(
+        skipped=(*planned.skipped, *cut),
         planned_prompt_tokens=sum(j.prompt_tokens for j in jobs),
         shared_prefix_tokens=shared_prefix_tokens(jobs),
     )
-    _preflight_cost(settings, jobs)
-    summary = (
-        summary_job(changes, settings, count) if settings.summary and not settings.shard else None
-    )
+    summary = planned.summary
+    _preflight_cost(settings, [*jobs, *([summary] if summary else [])])
     if settings.dump_prompts is not None:
         dump_prompts([*jobs, *([summary] if summary else [])], Path(settings.dump_prompts))
-    _report_packs(observer, packs, detail=settings.dry_run or settings.verbose)
+    _report_packs(observer, planned.packs, detail=settings.dry_run or settings.verbose)
     if settings.dry_run:
-        observer(
-            f"prreview: dry run: {len(jobs)} calls, ~{planned.planned_prompt_tokens} prompt tokens"
-        )
-        return planned, len(refs)
+        for line in dry_run_lines(settings, changes, analysis, specs, count):
+            observer(line)
+        return plan_part, len(planned.refs)
     engine = _engine(settings, deadline_at, progress, accept=is_usable)
-    ctx = Context(settings, changes, analysis.context, cfg, count, _lines_of(analysis), observer)
-    return planned + run_jobs(jobs, engine, ctx, extra=summary), len(refs)
+    languages = {f.path: f.language for f in changes.files}
+    ctx = Context(
+        settings, changes, analysis.context, planned.cfg, count, _lines_of(analysis), observer,
+        specs, languages,
+    )  # fmt: skip
+    outcome = plan_part + run_jobs(jobs, engine, ctx, extra=summary)
+    if settings.summary and not outcome.overview:
+        order = list(dict.fromkeys(j.unit.id for j in jobs))
+        found = outcome.summaries_by_unit()
+        overview = overview_from_units([found[u] for u in order if u in found])
+        outcome = outcome.model_copy(update={"overview": overview})
+    return outcome, len(planned.refs)
 
 
 def _report_packs(observer: Observer, packs: Sequence[PackReport], detail: bool) -> None:
@@ -223,18 +297,16 @@ def _lines_of(analysis: Analysis) -> Callable[[str], list[str] | None]:
 
 
 def _preflight_cost(settings: Settings, jobs: Sequence[Job]) -> None:
+    """--max-cost before any call, on the estimate the dry run shows (expected cache reads
+    priced at the cached rate; the engine still stops the run at the real cost)."""
     if settings.max_cost is None or not jobs:
         return
-
-    total = 0.0
-    for job in jobs:
-        model = job.spec.model or settings.model or ""
-        cost = estimate_cost(model, job.prompt_tokens, settings.max_output_tokens)
-        total += cost or 0.0
+    total = estimate_jobs(jobs, settings).cost_usd or 0.0
     if total > settings.max_cost:
         raise BudgetError(
             f"estimated cost ${total:.4f} is over --max-cost ${settings.max_cost:.4f}",
-            hint="raise --max-cost, pick a cheaper --model, or narrow with --include/--evaluator",
+            hint="raise --max-cost, pick a cheaper --model or --depth quick, or narrow with "
+            "--include/--evaluator",
         )
 
 

@@ -23,6 +23,12 @@ class Sample(Frozen):
     findings: tuple[Finding, ...] = ()
 
 
+class UnitSummary(Frozen):
+    unit: str
+    paths: tuple[str, ...] = ()
+    text: str = ""
+
+
 class ModelOutcome(Frozen):
     samples: tuple[Sample, ...] = ()
     dropped: int = 0
@@ -36,6 +42,8 @@ class ModelOutcome(Frozen):
     counters: RunCounters = RunCounters()
     latencies: tuple[float, ...] = ()
     overview: str = ""
+    unit_summaries: tuple[UnitSummary, ...] = ()
+    """The one-paragraph summary of each unit's first valid answer (the overview's input)."""
     reviewed_refs: frozenset[tuple[str, int]] = frozenset()
     planned_prompt_tokens: int = 0
     shared_prefix_tokens: int = 0
@@ -54,6 +62,13 @@ class ModelOutcome(Frozen):
     @property
     def units(self) -> int:
         return len({s.unit for s in self.samples})
+
+    def summaries_by_unit(self) -> dict[str, tuple[tuple[str, ...], str]]:
+        """unit id -> (its paths, the first summary its answers gave)."""
+        found: dict[str, tuple[tuple[str, ...], str]] = {}
+        for u in self.unit_summaries:
+            found.setdefault(u.unit, (u.paths, u.text))
+        return found
 
     def sample_groups(self) -> dict[tuple[str, str], list[list[Finding]]]:
         """(unit, evaluator) -> the findings of each sample, in answer order (for voting)."""
@@ -77,6 +92,7 @@ def fold(parts: Iterable[ModelOutcome]) -> ModelOutcome:
         counters=sum((p.counters for p in ps), RunCounters()),
         latencies=tuple(t for p in ps for t in p.latencies),
         overview=next((p.overview for p in ps if p.overview), ""),
+        unit_summaries=tuple(u for p in ps for u in p.unit_summaries),
         reviewed_refs=frozenset().union(*(p.reviewed_refs for p in ps)),
         planned_prompt_tokens=sum(p.planned_prompt_tokens for p in ps),
         shared_prefix_tokens=sum(p.shared_prefix_tokens for p in ps),

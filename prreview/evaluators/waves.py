@@ -12,18 +12,21 @@ which makes the review incomplete (exit 3).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from prreview.config.settings import Settings
 from prreview.errors import TERMINATED_REASON, Terminated
-from prreview.evaluators.answer import AnswerError, parse_answer, repair_message
+from prreview.evaluators.answer import AnswerError, ModelFinding, parse_answer, repair_message
 from prreview.evaluators.jobs import Counter, Job, Observer, build_jobs, request_for
-from prreview.evaluators.outcome import ModelOutcome, Sample, digests, fold
+from prreview.evaluators.outcome import ModelOutcome, Sample, UnitSummary, digests, fold
+from prreview.evaluators.registry import COMBINED, EvaluatorSpec
 from prreview.evaluators.validate import LineSource, validate_items
+from prreview.llm import caching
 from prreview.llm.engine import ChatResult, Engine
-from prreview.models import ChangeSet, SkippedItem, Snippet, Unit
+from prreview.models import ChangeSet, Finding, SkippedItem, Snippet, Unit
 from prreview.plan.units import PlanConfig, split_unit
 
 MAX_WAVES = 6
@@ -39,6 +42,24 @@ class Context:
     count: Counter
     lines_of: LineSource
     observer: Observer
+    specs: Sequence[EvaluatorSpec] = ()
+    """Every evaluator of the run (a split combined job is rebuilt from its lenses)."""
+    languages: Mapping[str, str | None] = field(default_factory=dict)
+
+
+def _by_lens(items: Sequence[ModelFinding], lenses: Sequence[str]) -> dict[str, list[ModelFinding]]:
+    """A combined answer's findings per lens, from `category` ("security" or
+    "security/injection"); a category naming no lens of the checklist goes to the first lens."""
+    groups: dict[str, list[ModelFinding]] = {}
+    for item in items:
+        head, _, rest = item.category.strip().partition("/")
+        lens = head.strip().lower()
+        if lens in lenses:
+            item = item.model_copy(update={"category": rest.strip() or lens})
+        else:
+            lens = lenses[0]
+        groups.setdefault(lens, []).append(item)
+    return groups
 
 
 def unseen(
@@ -86,18 +107,30 @@ def _answer(job: Job, result: ChatResult, ctx: Context) -> tuple[ModelOutcome, l
             {"role": "assistant", "content": result.text[:_REPAIR_QUOTE]},
             repair_message(exc),
         )
-        repair = Job(
-            job.unit, job.spec, job.sample, retry, job.prefix_tokens, job.prompt_tokens, True
-        )
+        repair = dataclasses.replace(job, messages=retry, repaired=True)
         return ModelOutcome(), [repair]
-    found, dropped = validate_items(
-        answer.findings, evaluator=job.spec.name, changes=ctx.changes, lines_of=ctx.lines_of
+    groups = (
+        _by_lens(answer.findings, job.lenses)
+        if job.spec.name == COMBINED and job.lenses
+        else {job.spec.name: list(answer.findings)}
     )
+    found: list[Finding] = []
+    dropped = invalid
+    for lens, items in groups.items():
+        kept, lost = validate_items(
+            items, evaluator=lens, changes=ctx.changes, lines_of=ctx.lines_of
+        )
+        found.extend(kept)
+        dropped += lost
+    summary = answer.summary.strip()
     part = ModelOutcome(
         samples=(Sample(unit=job.unit.id, evaluator=job.spec.name, findings=tuple(found)),),
-        dropped=invalid + dropped,
+        dropped=dropped,
         ignored_keys=len(answer.ignored_keys),
         reviewed_refs=frozenset(job.unit.hunk_refs),
+        unit_summaries=(UnitSummary(unit=job.unit.id, paths=job.unit.paths, text=summary),)
+        if summary
+        else (),
     )
     return part, []
 
@@ -110,11 +143,12 @@ def _split(job: Job, ctx: Context, why: str) -> tuple[ModelOutcome, list[Job]]:
         reason = f"{why} even for a single hunk"
         cut = unseen(job.unit, ctx.changes, "hunk", reason, job.spec.name)
         return ModelOutcome(skipped=lost + cut), []
+    specs = [job.spec]
+    if job.spec.name == COMBINED:
+        specs = [s for s in ctx.specs if s.name in job.lenses] or specs
     single = ctx.settings.model_copy(update={"samples": 1})
-    jobs = build_jobs(units, [job.spec], single, ctx.count)
-    halves = [
-        Job(j.unit, j.spec, job.sample, j.messages, j.prefix_tokens, j.prompt_tokens) for j in jobs
-    ]
+    jobs = build_jobs(units, specs, single, ctx.count, ctx.languages)
+    halves = [dataclasses.replace(j, sample=job.sample) for j in jobs]
     return ModelOutcome(skipped=lost), halves
 
 
@@ -195,14 +229,17 @@ def run_jobs(
 ) -> ModelOutcome:
     """Every wave, folded. A SIGTERM keeps what the finished waves found (incomplete)."""
     waves: list[ModelOutcome] = []
-    pending = list(jobs)
+    # calls that share a cacheable prefix: one first, the rest once the provider has it
+    pending, held = caching.stagger(jobs, lambda j: j.unit.id, lambda j: j.prefix_tokens)
+    pending = list(pending)
     try:
         for wave in range(MAX_WAVES):
             first = extra if wave == 0 else None
-            if not pending and first is None:
+            if not pending and not held and first is None:
                 break
-            outcome, pending = run_wave(pending, engine, ctx, first)
+            outcome, following = run_wave(pending, engine, ctx, first)
             waves.append(outcome)
+            pending, held = [*held, *following], []
     except Terminated as exc:
         # The pipeline still writes an (incomplete) report, then the CLI exits 143.
         stop = ModelOutcome(failed=("terminated by SIGTERM",), incomplete_reason=TERMINATED_REASON)

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from prreview.errors import AuthError, Terminated, UsageError
 from prreview.llm import (
+    caching,
     offline,  # noqa: F401  (sets the offline data paths at import)
     tokens,
 )
@@ -75,6 +76,8 @@ class ChatRequest(Frozen):
     temperature: float = 0.0
     seed: int | None = None
     template_hash: str = ""
+    cache_prefix: int = 0
+    """Leading messages shared with other calls: marked for provider prompt caching."""
 
 
 class ChatResult(Frozen):
@@ -85,6 +88,8 @@ class ChatResult(Frozen):
     """The model that answered (the primary or a fallback)."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens the provider read from its prompt cache (llm/caching.py)."""
     cost_usd: float = 0.0
     """What this run paid: 0.0 for a cache hit or a model without known prices."""
     cost_known: bool = True
@@ -106,6 +111,7 @@ class ChatResult(Frozen):
             cache_hits=int(self.cached),
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
+            cached_tokens=0 if self.cached else self.cached_tokens,
             cost_usd=self.cost_usd,
         )
 
@@ -446,7 +452,7 @@ class Engine:
     def _call_args(self, req: ChatRequest, model: str) -> dict[str, Any]:
         args: dict[str, Any] = {
             "model": model,
-            "messages": [dict(m) for m in req.messages],
+            "messages": caching.provider_messages(model, req.messages, req.cache_prefix),
             "max_tokens": req.max_output_tokens,
             "temperature": req.temperature,
             "timeout": self.config.timeout,
@@ -492,6 +498,7 @@ class Engine:
             model=model,
             prompt_tokens=int(prompt),
             completion_tokens=int(completion),
+            cached_tokens=caching.cached_tokens(usage),
             cost_usd=float(cost or 0.0),
             cost_known=cost is not None,
             attempts=attempts,

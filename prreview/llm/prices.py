@@ -43,14 +43,25 @@ def context_window(model: str) -> int | None:
     return int(value) if isinstance(value, (int, float)) and value > 0 else None
 
 
-def estimate_cost(model: str, prompt_tokens: int, output_tokens: int) -> float | None:
-    """USD for one call, or None when the model has no known price."""
+def estimate_cost(
+    model: str, prompt_tokens: int, output_tokens: int, cached_tokens: int = 0
+) -> float | None:
+    """USD for one call, or None when the model has no known price.
+
+    `cached_tokens` of the prompt are priced at the model's cache-read rate
+    (`cache_read_input_token_cost`; the input rate when the map has none), as LiteLLM's
+    completion_cost prices a response whose usage reports them.
+    """
     info = model_info(model)
     if not info:
         return None
     try:
+        rate = float(info.get("input_cost_per_token", 0.0))
+        cached_rate = float(info.get("cache_read_input_token_cost", rate) or rate)
+        cached = max(0, min(cached_tokens, prompt_tokens))
         return (
-            float(info.get("input_cost_per_token", 0.0)) * prompt_tokens
+            rate * (prompt_tokens - cached)
+            + cached_rate * cached
             + float(info.get("output_cost_per_token", 0.0)) * output_tokens
         )
     except (TypeError, ValueError):

@@ -62,11 +62,12 @@ def format_hunk(hunk: Hunk) -> str:
 
 
 def _format_line(ln: DiffLine) -> str:
+    # unpadded numbers: right-aligning them to 6 columns cost 2 tokens a line (cl100k)
     text = ln.text.rstrip("\r")
     if ln.kind == "removed":
-        return f"{'':>6}|- {text}"
+        return f"|- {text}"
     mark = "+" if ln.kind == "added" else " "
-    return f"{ln.new_lineno:>6}|{mark} {text}"
+    return f"{ln.new_lineno}|{mark} {text}"
 
 
 def format_file(file: FileChange, hunks: Sequence[Hunk]) -> str:
@@ -146,7 +147,36 @@ def _drafts(
                 current.add(f, index, tokens)
         if current.pieces:
             drafts.append(current)
-    return drafts, skipped
+    return _merge_small(drafts, diff_budget, cfg.max_changed_lines), skipped
+
+
+def _top(draft: _Draft) -> str:
+    path = draft.pieces[0][0].path
+    return path.split("/", 1)[0] if "/" in path else ""
+
+
+def _merge_small(drafts: list[_Draft], diff_budget: int, max_lines: int) -> list[_Draft]:
+    """Pack neighbouring drafts (modules in path order) of one top-level directory into one
+    while both limits hold: a change of many small modules takes a few calls, not one per
+    directory."""
+    merged: list[_Draft] = []
+    for draft in drafts:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.piece is None
+            and draft.piece is None  # a piece of a split hunk stays its own unit
+            and _top(last) == _top(draft)
+            and last.tokens + draft.tokens <= diff_budget
+            and last.lines + draft.lines <= max_lines
+        ):
+            last.pieces.extend(draft.pieces)
+            last.refs.extend(draft.refs)
+            last.tokens += draft.tokens
+            last.lines += draft.lines
+        else:
+            merged.append(draft)
+    return merged
 
 
 def split_hunk(

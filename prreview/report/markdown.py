@@ -242,6 +242,7 @@ def _skipped(skipped: Sequence[SkippedItem]) -> str:
 
 def _stats(review: Review) -> str:
     s = review.stats
+    cached = f" ({s.cached_tokens:,} cached)" if s.cached_tokens else ""
     table = [
         "### Stats",
         "",
@@ -249,7 +250,7 @@ def _stats(review: Review) -> str:
         "| Cost | Duration |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         f"| {s.files_reviewed} / {s.files} | {s.hunks_reviewed} / {s.hunks} ({s.coverage:.0%}) "
-        f"| {s.calls} | {s.cache_hits} | {s.prompt_tokens:,} / {s.completion_tokens:,} "
+        f"| {s.calls} | {s.cache_hits} | {s.prompt_tokens:,}{cached} / {s.completion_tokens:,} "
         f"| ${s.cost_usd:.4f} | {s.duration_s:.1f} s |",
     ]
     extras = [

@@ -1,4 +1,8 @@
-"""The structured summary: walkthrough table, overall risk with its reason, overview text."""
+"""The structured summary: walkthrough table, overall risk with its reason, overview text.
+
+The overview is built from the unit answers (each carries a one-paragraph summary of its part
+of the change), so it needs no extra whole-change call; `summary_call = true` asks for one.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from prreview.models import (
     WalkthroughRow,
 )
 
+OVERVIEW_CHARS = 2000
 _RISK_OF = {"critical": "critical", "high": "high", "medium": "medium", "low": "low", "info": "low"}
 
 
@@ -63,3 +68,35 @@ def build_summary(
         risk_reason=reason,
         walkthrough=walkthrough(change, findings),
     )
+
+
+def overview_from_units(parts: Sequence[tuple[Sequence[str], str]]) -> str:
+    """The overview from the unit answers' summaries, in unit order.
+
+    One unit: its paragraph. Several: one bullet per unit, led by its files. Repeated
+    paragraphs are dropped; the text is cut at OVERVIEW_CHARS on a bullet boundary.
+    """
+    seen: set[str] = set()
+    items: list[tuple[Sequence[str], str]] = []
+    for paths, text in parts:
+        clean = " ".join(text.split())
+        if clean and clean not in seen:
+            seen.add(clean)
+            items.append((paths, text.strip()))
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0][1][:OVERVIEW_CHARS]
+    lines: list[str] = []
+    used = 0
+    for paths, paragraph in items:
+        text = " ".join(paragraph.split())
+        where = ", ".join(f"`{p}`" for p in list(paths)[:3])
+        more = f" +{len(paths) - 3}" if len(paths) > 3 else ""
+        line = f"- {where}{more}: {text}" if where else f"- {text}"
+        if used + len(line) > OVERVIEW_CHARS:
+            lines.append(f"- ... {len(items) - len(lines)} more part(s) of the change")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return "\n".join(lines)

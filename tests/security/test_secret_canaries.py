@@ -127,7 +127,7 @@ def test_no_canary_reaches_the_model_stdout_stderr_or_any_report(
         "PRREVIEW_CACHE_DIR": str(tmp_path / "cache"),
     }
     args = ["run", "-C", str(repo.path), "--base", "HEAD~1", "--verbose", "--fail-on", "none"]
-    args += ["--model", MODEL, "--retries", "0", "-o", "markdown=-"]
+    args += ["--model", MODEL, "--retries", "0", "-o", "markdown=-", "--summary-call"]
     args += [x for fmt in FORMATS for x in ("-o", f"{fmt}={out / fmt}")]
     with FakeOpenAIServer() as server:
         server.responder = _responder(canaries[0].value)

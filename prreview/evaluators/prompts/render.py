@@ -27,7 +27,14 @@ from typing import Any
 
 from prreview.errors import TemplateError
 
-BUILTIN_EVALUATOR_TEMPLATES = ("correctness", "security", "performance", "tests", "maintainability")
+BUILTIN_EVALUATOR_TEMPLATES = (
+    "correctness",
+    "security",
+    "performance",
+    "tests",
+    "maintainability",
+    "docs",
+)
 MAX_STEPS = 200_000
 MAX_SECONDS = 5.0
 MAX_CHARS = 2_000_000
