@@ -334,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-e", "--evaluator", action="append", default=[], help="only these")
     opts = parser.parse_args(argv)
     extra = [a for name in opts.evaluator for a in ("-e", name)]
-    env = {} if opts.context_tokens is None else {"PRREVIEW_CONTEXT_TOKENS": str(opts.context_tokens)}
+    env = (
+        {} if opts.context_tokens is None else {"PRREVIEW_CONTEXT_TOKENS": str(opts.context_tokens)}
+    )
     results: list[CaseResult] = []
     for case in sorted(p for p in opts.cases.iterdir() if (p / "truth.json").is_file()):
         with tempfile.TemporaryDirectory(prefix="prreview-recall-") as tmp:
