@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from typing import Any
 
 from prreview.errors import EXIT_USAGE, PrreviewError
 
@@ -73,3 +74,38 @@ def write_stdout(text: str, fmt: str = "text") -> None:
             "stdout was closed before the report was written",
             hint="write the report to a file with --output FORMAT=PATH",
         ) from None
+
+
+def err(message: str) -> None:
+    """Diagnostics go to stderr; stdout carries only the primary report. Never a credential:
+    every line is scrubbed of credential-like environment values and of scanner hits."""
+    from prreview.report import neutral
+
+    sys.stderr.write(neutral.text(_scrub(message.rstrip("\n"))) + "\n")
+    sys.stderr.flush()
+
+
+def _scrub(text: str) -> str:
+    from prreview.secrets.redact import scrub
+
+    return scrub(text, os.environ)
+
+
+class ScrubbingStream:
+    """sys.stderr while main runs: what other code writes there (click's usage errors, rich
+    progress, logging, warnings) is scrubbed like err's lines, write by write."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            from prreview.report import neutral
+
+            text = _scrub(text)
+            text = neutral.commands(text) if self._stream.isatty() else neutral.text(text)
+        self._stream.write(text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
