@@ -113,6 +113,8 @@ def test_corrupt_or_unusable_cache_is_a_warning(
     database = corrupt / "cache.db"
     kept = database.read_bytes()[:100]  # a truncated file that still claims to be SQLite
     database.write_bytes(kept + os.urandom(2048))
+    for journal in corrupt.glob("cache.db-*"):  # SQLite's WAL would still hold the entries
+        journal.unlink()
     asked = len(openai_server.requests)
     not_a_dir = tmp_path / "plain-file"
     not_a_dir.write_text("not a directory")

@@ -22,7 +22,7 @@ from tests.security.support import answer, base_env, model_args, prompt_text, ru
 
 UNITS = 200
 FAULT_RATE = 0.3
-SEED = 20240101
+SEED = 20240102
 _ADDED_BUG = re.compile(r"^### (\S+) \[|^\s*(\d+)\|\+ .*BUG", re.MULTILINE)
 
 
