@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
-from typing import Protocol
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple, Protocol
 
 from prreview.change.languages import JS_LIKE, family
 from prreview.models import FileChange, Finding, Rule, Severity, fingerprint
@@ -224,6 +224,7 @@ __all__ = [
     "line_finding",
     "make_rule",
     "rule_id_matches",
+    "scan_tables",
 ]
 
 
@@ -233,3 +234,30 @@ Patterns = tuple[tuple[re.Pattern[str], str], ...]
 
 def compile_patterns(*items: tuple[str, str]) -> Patterns:
     return tuple((re.compile(rx), label) for rx, label in items)
+
+
+class TableHit(NamedTuple):
+    lineno: int
+    text: str
+    rule: Rule
+    label: str
+    start: int
+    end: int
+
+
+def scan_tables(
+    file: FileChange,
+    lang: str | None,
+    hint: re.Pattern[str],
+    tables: Sequence[tuple[Rule, Patterns]],
+) -> Iterator[TableHit]:
+    """The first matching rule table of each added, non-comment line that `hint` admits:
+    the one scan loop of the pattern-table checks (debug leftovers, disabled tests)."""
+    for lineno, text in added_lines(file, limit=HEURISTIC_SCAN_CHARS):
+        if hint.search(text) is None or is_comment(text, lang):
+            continue
+        for rule, patterns in tables:
+            hit = find_first(patterns, text)
+            if hit is not None:
+                yield TableHit(lineno, text, rule, *hit)
+                break

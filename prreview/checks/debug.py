@@ -13,17 +13,14 @@ from dataclasses import dataclass
 
 from ..models import FileChange, Finding, Rule
 from .base import (
-    HEURISTIC_SCAN_CHARS,
     JS_LIKE,
     Patterns,
-    added_lines,
     compile_patterns,
-    find_first,
-    is_comment,
     is_script_or_test_path,
     language_of,
     line_finding,
     make_rule,
+    scan_tables,
 )
 
 _FIX = "Remove it before merging."
@@ -147,22 +144,14 @@ class DebugCheck:
         if not tables:
             return
         hint = _HINTS[key]
-        for lineno, text in added_lines(file, limit=HEURISTIC_SCAN_CHARS):
-            if hint.search(text) is None or is_comment(text, lang):
-                continue
-            for rule, patterns in tables:
-                hit = find_first(patterns, text)
-                if hit is None:
-                    continue
-                label, start, end = hit
-                yield line_finding(
-                    rule,
-                    file,
-                    lineno,
-                    title=f"Debug leftover: {label}",
-                    message=f"This line adds a {label}. {_ADVICE[rule.id]}",
-                    confidence=_CONFIDENCE[rule.id],
-                    anchor=text,
-                    columns=(start, end),
-                )
-                break
+        for hit in scan_tables(file, lang, hint, tables):
+            yield line_finding(
+                hit.rule,
+                file,
+                hit.lineno,
+                title=f"Debug leftover: {hit.label}",
+                message=f"This line adds a {hit.label}. {_ADVICE[hit.rule.id]}",
+                confidence=_CONFIDENCE[hit.rule.id],
+                anchor=hit.text,
+                columns=(hit.start, hit.end),
+            )

@@ -13,16 +13,13 @@ from dataclasses import dataclass
 
 from ..models import FileChange, Finding, Rule
 from .base import (
-    HEURISTIC_SCAN_CHARS,
     JS_LIKE,
     Patterns,
-    added_lines,
     compile_patterns,
-    find_first,
-    is_comment,
     language_of,
     line_finding,
     make_rule,
+    scan_tables,
 )
 
 SKIPPED_RULE = make_rule(
@@ -103,27 +100,21 @@ class TestsDisabledCheck:
         if not tables:
             return
         hint = _HINTS[key]
-        for lineno, text in added_lines(file, limit=HEURISTIC_SCAN_CHARS):
-            if hint.search(text) is None or is_comment(text, lang):
-                continue
-            for rule, patterns in tables:
-                hit = find_first(patterns, text)
-                if hit is None:
-                    continue
-                label, start, end = hit
-                verb = "focuses a test" if rule is FOCUSED_RULE else "skips a test"
-                yield line_finding(
-                    rule,
-                    file,
-                    lineno,
-                    title=rule.short_description,
-                    message=f"This line {verb} ({label}). "
-                    + (
-                        "Every other test in the suite will be skipped."
-                        if rule is FOCUSED_RULE
-                        else "The behaviour it covered is no longer checked."
-                    ),
-                    confidence=0.9,
-                    anchor=text,
-                    columns=(start, end),
-                )
+        for hit in scan_tables(file, lang, hint, tables):
+            focused = hit.rule is FOCUSED_RULE
+            verb = "focuses a test" if focused else "skips a test"
+            yield line_finding(
+                hit.rule,
+                file,
+                hit.lineno,
+                title=hit.rule.short_description,
+                message=f"This line {verb} ({hit.label}). "
+                + (
+                    "Every other test in the suite will be skipped."
+                    if focused
+                    else "The behaviour it covered is no longer checked."
+                ),
+                confidence=0.9,
+                anchor=hit.text,
+                columns=(hit.start, hit.end),
+            )
