@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from prreview.checks.sarif_severity import score_severity
 from prreview.review.gate import finding_key
 
 from ..models import Finding, Review, Rule, SkippedItem
@@ -87,17 +88,6 @@ def build(review: Review, *, category: str = "prreview", max_results: int = MAX_
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def _band(score: float) -> str:
-    """GitHub's reading of a security-severity score."""
-    if score >= 9.0:
-        return "critical"
-    if score >= 7.0:
-        return "high"
-    if score >= 4.0:
-        return "medium"
-    return "low"
-
-
 def finding_score(f: Finding, rule: Rule | None) -> float | None:
     """The security-severity of one result, from the finding's own severity (None: not a
     security finding, or info). The rule's own score is kept when it is in the same band."""
@@ -105,7 +95,7 @@ def finding_score(f: Finding, rule: Rule | None) -> float | None:
     security = f.category == "security" or "security" in f.tags or own is not None
     if not security or f.severity not in SECURITY_SCORES:
         return None
-    if own is not None and 0 < own <= 10 and _band(own) == f.severity:
+    if own is not None and 0 < own <= 10 and score_severity(own) == f.severity:
         return own
     return SECURITY_SCORES[f.severity]
 
