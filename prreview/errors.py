@@ -82,3 +82,6 @@ class Terminated(BaseException):
     """SIGTERM arrived. A BaseException so that no `except Exception` can swallow it."""
 
     exit_code = EXIT_TERMINATED
+    partial: list[object] | None = None
+    """Set by the model engine: the results of a batch's calls that had finished (None for
+    the others), so the findings already paid for are kept in the incomplete report."""

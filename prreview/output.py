@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +25,11 @@ _TRUNCATED_NOTE = (
     "\n> prreview: the report was cut here to fit GitHub's 1 MiB step-summary limit; "
     "the JSON and SARIF reports list every finding.\n"
 )
+
+
+_STDOUT_ALIASES = frozenset({"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
+_FD_ALIAS = re.compile(r"^/(?:dev/fd|proc/(?:self|thread-self|\d+)/fd)/\d+$|^/dev/std(?:err|out)$")
+_PSEUDO_ROOTS = ("/proc", "/sys")
 
 
 def parse_outputs(specs: Sequence[str]) -> list[tuple[str, str]]:
@@ -40,7 +47,8 @@ def parse_outputs(specs: Sequence[str]) -> list[tuple[str, str]]:
             )
         if sep and not target.strip():
             raise UsageError(f"--output {spec!r}: empty path", hint="use FORMAT=PATH or FORMAT=-")
-        outputs.append((fmt, target if sep else STDOUT))
+        target = target if sep else STDOUT
+        outputs.append((fmt, STDOUT if target in _STDOUT_ALIASES else target))
     _check_unique(outputs)
     return outputs
 
@@ -65,21 +73,104 @@ def _check_unique(outputs: Sequence[tuple[str, str]]) -> None:
         seen[key] = fmt
 
 
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + "/")
+
+
 def check_writable(outputs: Sequence[tuple[str, str]]) -> None:
-    """Raise OutputError (exit 2) when an output path cannot be written. No file is created."""
+    """Raise OutputError (exit 2) when an output path cannot be written. No file is created.
+
+    Runs before any model call. A character device, FIFO or file-descriptor path (/dev/null,
+    /dev/stderr, a named pipe) is written in place; a regular path is written atomically
+    (temp file + rename) and may have missing parent directories, created on write. Paths
+    under /proc and /sys, block devices, sockets and new files under /dev are refused.
+    """
     for fmt, target in outputs:
-        if target == STDOUT:
-            continue
-        path = Path(target)
-        if path.is_dir():
-            raise OutputError(f"--output {fmt}={target}: is a directory", hint="name a file")
-        if path.exists() and not os.access(path, os.W_OK):
-            raise OutputError(f"--output {fmt}={target}: file is not writable")
-        directory = _nearest_existing(path.parent)
-        if not directory.is_dir():
-            raise OutputError(f"--output {fmt}={target}: {directory} is not a directory")
-        if not os.access(directory, os.W_OK | os.X_OK):
-            raise OutputError(f"--output {fmt}={target}: directory {directory} is not writable")
+        if target != STDOUT:
+            _check_target(f"--output {fmt}={target}", target)
+
+
+def _check_target(flag: str, target: str) -> None:
+    lexical = os.path.normpath(os.path.abspath(target))
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        st = None  # a new file; _check_regular names the parent that is not a directory
+    except OSError as exc:
+        raise OutputError(f"{flag}: {exc.strerror}") from None
+    if _FD_ALIAS.match(lexical):
+        if st is None or not os.access(target, os.W_OK):
+            raise OutputError(f"{flag}: that file descriptor is not open for writing")
+        return
+    real = os.path.realpath(target)
+    if any(_under(lexical, r) or _under(real, r) for r in _PSEUDO_ROOTS):
+        raise OutputError(
+            f"{flag}: {real} is in a kernel pseudo filesystem (/proc, /sys)",
+            hint="write reports to a file in the workspace or $RUNNER_TEMP",
+        )
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        _check_special(flag, target, st)
+        return
+    new_in_dev = st is None and (_under(lexical, "/dev") or _under(real, "/dev"))
+    if new_in_dev and not _under(real, "/dev/shm"):
+        raise OutputError(f"{flag}: /dev holds devices, not report files", hint="name a file")
+    _check_regular(flag, Path(target), st)
+
+
+def _check_special(flag: str, target: str, st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{flag}: is a directory", hint="name a file")
+    if not (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        kind = "block device" if stat.S_ISBLK(st.st_mode) else "socket or special file"
+        raise OutputError(f"{flag}: is a {kind}", hint="name a file, a FIFO or /dev/null")
+    if not os.access(target, os.W_OK):
+        raise OutputError(f"{flag}: device or FIFO is not writable")
+
+
+def _check_regular(flag: str, path: Path, st: os.stat_result | None) -> None:
+    if st is not None and not os.access(path, os.W_OK):
+        raise OutputError(f"{flag}: file is not writable")
+    directory = _nearest_existing(path.parent)
+    if not directory.is_dir():
+        raise OutputError(f"{flag}: {directory} is not a directory")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(f"{flag}: directory {directory} is not writable")
+
+
+def writes_in_place(target: str) -> bool:
+    """True for an existing non-regular file (device, FIFO) or a file-descriptor path."""
+    if _FD_ALIAS.match(os.path.normpath(os.path.abspath(target))):
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(target).st_mode)
+    except OSError:
+        return False
+
+
+def write_output(target: str, text: str) -> None:
+    """Write one report: in place onto a device, FIFO or descriptor, else atomically."""
+    if writes_in_place(target):
+        write_in_place(Path(target), text)
+    else:
+        write_atomic(Path(target), text)
+
+
+def write_in_place(path: Path, text: str) -> None:
+    """Open and write (appending: a descriptor path may be a redirected log); never replace
+    the node, so `/dev/null` stays a device and a FIFO's reader gets the report."""
+    data = text.encode("utf-8")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def _nearest_existing(directory: Path) -> Path:

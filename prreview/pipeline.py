@@ -14,15 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from prreview import checks
-from prreview.change import filters, git, read
+from prreview.change import filters, read
 from prreview.checks.sarif_import import import_sarif
 from prreview.config import locations
-from prreview.config.load import choose_config_source
 from prreview.config.settings import Settings
+from prreview.config.trust import AttrsFrom, PolicyTree, decide, read_named_file
+from prreview.context.cache import ContextCache
+from prreview.context.guidelines import Guidelines, usage_note
 from prreview.context.symbols import changed_modules
 from prreview.evaluators import memo, model_half
 from prreview.evaluators.registry import resolve_evaluators
-from prreview.evaluators.validate import normalise_path
 from prreview.llm.engine import ProgressEvent, prefetch
 from prreview.review import gate
 from prreview.review.combine import carry_forward, resolve_since
@@ -30,7 +31,7 @@ from prreview.review.filtermode import filter_findings
 from prreview.review.load import load_review
 from prreview.review.merge import merge_findings, merged_count, vote
 from prreview.review.summary import build_summary
-from prreview.review.suppress import apply_baseline, inline_suppressions, load_baseline
+from prreview.review.suppress import apply_baseline, inline_suppressions, parse_baseline
 from prreview.secrets.files import is_secret_file
 from prreview.secrets.redact import redact_review
 from prreview.version import __version__
@@ -57,8 +58,25 @@ def read_change_set(settings: Settings, env: Mapping[str, str] | None = None) ->
 
     environ = os.environ if env is None else env
     changes = read.read_changes(settings, environ)
-    with read.reader_for(changes) as reader:
-        return filter_change_set(changes, settings, reader)
+    with (
+        read.reader_for(changes) as reader,
+        PolicyTree(decide(settings.model_dump(), environ)) as policy,
+    ):
+        return filter_change_set(changes, settings, reader, policy)
+
+
+def instruction_usage(
+    settings: Settings, changes: ChangeSet, env: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Guideline/instruction file -> the reviewable files it is sent with (plan, dry run)."""
+    environ = os.environ if env is None else env
+    with PolicyTree(decide(settings.model_dump(), environ)) as policy:
+        return _usage(changes, policy)
+
+
+def _usage(changes: ChangeSet, policy: PolicyTree) -> dict[str, list[str]]:
+    paths = [f.path for f in changes.reviewable_files if f.hunks and not f.is_binary]
+    return Guidelines(ContextCache(policy)).usage(paths)
 
 
 def summarize_change(
@@ -140,6 +158,7 @@ def _postprocess(
     settings: Settings,
     changes: ChangeSet,
     read_line: Callable[[str, int], str | None],
+    policy: PolicyTree,
 ) -> tuple[list[Finding], int, int, list[str]]:
     """Filter mode, inline suppressions and baseline.
 
@@ -149,16 +168,35 @@ def _postprocess(
     kept, filtered = filter_findings(findings, changes, settings.filter_mode)
     inline = inline_suppressions(kept, changes, read_line)
     kept, suppressed = inline.kept, inline.suppressed
-    if settings.baseline is not None:
-        kept, known = apply_baseline(kept, load_baseline(settings.baseline))
+    notes = inline.notes()
+    known_fps, note = trusted_baseline(settings, policy)
+    if known_fps is not None:
+        kept, known = apply_baseline(kept, known_fps)
         suppressed += known
-    return kept, filtered, suppressed, inline.notes()
+    if note:
+        notes.append(note)
+    return kept, filtered, suppressed, notes
 
 
-def filter_change_set(changes: ChangeSet, settings: Settings, head: Any) -> ChangeSet:
-    """Default and user filters, then secret files: every skipped file keeps its reason."""
+def trusted_baseline(settings: Settings, policy: PolicyTree) -> tuple[set[str] | None, str]:
+    """The baseline's fingerprints, read from where policy comes from (config.trust)."""
+    if settings.baseline is None:
+        return None, ""
+    path = Path(settings.baseline)
+    text, note = read_named_file(policy, path, "--baseline")
+    return (None, note) if text is None else (parse_baseline(text, path), "")
 
-    return mark_secret_files(filters.apply_filters(changes, settings, head))
+
+def filter_change_set(
+    changes: ChangeSet, settings: Settings, head: Any, policy: PolicyTree
+) -> ChangeSet:
+    """Default and user filters, then secret files: every skipped file keeps its reason.
+
+    File contents (generated markers) come from `head`; `.gitattributes` rules from the
+    trusted `policy` tree, so a change cannot mark its own code generated or vendored.
+    """
+
+    return mark_secret_files(filters.apply_filters(changes, settings, AttrsFrom(head, policy)))
 
 
 def mark_secret_files(changes: ChangeSet) -> ChangeSet:
@@ -174,26 +212,6 @@ def mark_secret_files(changes: ChangeSet) -> ChangeSet:
     return changes.model_copy(update={"files": files})
 
 
-def _trusted_reader(
-    settings: Settings, changes: ChangeSet, env: Mapping[str, str]
-) -> Callable[[str], str | None]:
-    """Reads repository-supplied templates from where the policy comes from (base in CI)."""
-
-    source = choose_config_source(settings.model_dump(), env)
-    root = Path(changes.repo_root)
-
-    def read(path: str) -> str | None:
-
-        clean = normalise_path(path)
-        if clean is None:
-            return None
-        if source == "base" and changes.base_sha:
-            data = git.read_blob_at(root, changes.base_sha, clean)
-            return None if data is None else data.decode("utf-8", "replace")
-        target = root / clean
-        return target.read_text(encoding="utf-8", errors="replace") if target.is_file() else None
-
-    return read
 
 
 def review(
@@ -214,8 +232,15 @@ def review(
     changes = read.read_changes(settings, environ)
     notify(f"prreview: {changes.base_reason}")
     locations.guard(changes, settings.cache_dir, settings.previous_report)
-    with read.reader_for(changes) as head, read.reader_for(changes, "old") as base:
-        changes = filter_change_set(changes, settings, head)
+    trust = decide(settings.model_dump(), environ)
+    if settings.verbose:
+        notify(f"prreview: policy from {trust.where()} ({trust.reason})")
+    with (
+        read.reader_for(changes) as head,
+        read.reader_for(changes, "old") as base,
+        PolicyTree(trust) as policy,
+    ):
+        changes = filter_change_set(changes, settings, head, policy)
         read_line = line_reader(head)
         raw = list(checks.run_checks(changes.files))
         rules = list(checks.all_rules())
@@ -226,10 +251,14 @@ def review(
         symbols: dict[str, list[Symbol]] = {}
         if settings.model:
             llm, symbols = _model_half(
-                settings, changes, head, base, environ, notify, progress, started
+                settings, changes, head, base, policy, notify, progress, started
             )
             raw.extend(f for samples in llm.samples.values() for f in vote(samples))
-        findings, filtered, suppressed, notes = _postprocess(raw, settings, changes, read_line)
+        findings, filtered, suppressed, notes = _postprocess(
+            raw, settings, changes, read_line, policy
+        )
+        if settings.dry_run and settings.model:
+            notes.append(usage_note(_usage(changes, policy)))
     findings = merge_findings(findings)
     carried = 0
     if (
@@ -262,19 +291,20 @@ def _model_half(
     changes: ChangeSet,
     head: Any,
     base: Any,
-    env: Mapping[str, str],
+    policy: PolicyTree,
     notify: Observer,
     progress: Progress | None,
     started: float,
 ) -> tuple[Any, dict[str, list[Symbol]]]:
     """The LLM evaluators, or their memoised outcome for an identical re-run."""
-    specs = resolve_evaluators(settings, _trusted_reader(settings, changes, env))
-    key = memo.run_key(settings, changes, specs)
+    specs = resolve_evaluators(settings, lambda path: policy.read_policy(path, "template"))
+    # guidelines from the working tree are not covered by the key: no memo then
+    key = memo.run_key(settings, changes, specs) if policy.trust.source == "base" else None
     remembered = memo.load(settings, key)
     if remembered is not None:
         notify("prreview: identical to an earlier run: model outcome taken from the cache")
         return remembered
-    analysis = model_half.analyse(changes, head, base)
+    analysis = model_half.analyse(changes, head, base, policy)
     deadline = model_half.deadline_from(settings, started)
     llm, _planned = model_half.run_llm(
         settings, changes, analysis, specs, notify, deadline, progress

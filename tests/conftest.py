@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from prreview.config.trust import CI_VARIABLES
+
 pytest_plugins = ["tests.fakes.openai_server"]
 
 _GIT_ENV = {
@@ -41,6 +43,7 @@ _CI_VARS = (
     "GITLAB_CI",
     "CI_MERGE_REQUEST_DIFF_BASE_SHA",
     "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+    *CI_VARIABLES,  # a test run on a CI machine sees the same local/range rules as on a laptop
 )
 
 

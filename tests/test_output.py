@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from prreview.output import (
     fit_bytes,
     parse_outputs,
     write_atomic,
+    write_output,
 )
 
 
@@ -109,3 +112,88 @@ def test_fit_bytes_cuts_at_a_line_end() -> None:
     small = fit_bytes("x" * 50 + "\n" + "y" * 500 + "\n", 250)
     assert small.startswith(b"x" * 50 + b"\n\n>") and len(small) <= 250
     assert fit_bytes("abc", 10) == b"abc\n"
+
+
+# --------------------------------------------------------------------------- issue 12 point 5
+
+
+def test_stdout_aliases_are_stdout() -> None:
+    assert parse_outputs(["json=/dev/stdout"]) == [("json", "-")]
+    with pytest.raises(UsageError, match="only one output can"):
+        parse_outputs(["json=/dev/stdout", "markdown=-"])
+
+
+def test_dev_null_is_written_in_place_and_stays_a_character_device() -> None:
+    before = os.stat("/dev/null")
+    check_writable([("json", "/dev/null")])
+    write_output("/dev/null", "{}\n")
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode)
+    assert (after.st_ino, after.st_rdev) == (before.st_ino, before.st_rdev)
+
+
+def test_a_fifo_gets_the_report_and_stays_a_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    check_writable([("sarif", str(fifo))])
+    write_output(str(fifo), "line 1\nline 2\n")
+    reader.join(10)
+    assert received == [b"line 1\nline 2\n"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.fifo"], "no temp file"
+
+
+def test_a_descriptor_path_appends_instead_of_truncating(tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"
+    with open(log, "w", encoding="utf-8") as handle:
+        handle.write("earlier\n")
+        handle.flush()
+        path = f"/proc/self/fd/{handle.fileno()}"
+        check_writable([("json", path)])
+        write_output(path, "report\n")
+    assert log.read_text(encoding="utf-8") == "earlier\nreport\n"
+
+
+def test_a_regular_file_is_still_replaced_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    target.write_text("old", encoding="utf-8")
+    inode = target.stat().st_ino
+    write_output(str(target), "new\n")
+    assert target.read_text(encoding="utf-8") == "new\n"
+    assert target.stat().st_ino != inode, "renamed into place, not rewritten"
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("/proc/self/status", "pseudo filesystem"),
+        ("/proc/nonexistent/report.json", "pseudo filesystem"),
+        ("/sys/kernel/report.json", "pseudo filesystem"),
+        ("/dev/no-such-dir/report.json", "/dev holds devices"),
+        ("/dev/prreview-report.json", "/dev holds devices"),
+        ("/", "is a directory"),
+        ("/dev/fd/987", "not open for writing"),
+    ],
+)
+def test_special_paths_are_refused_up_front(target: str, message: str) -> None:
+    with pytest.raises(OutputError) as info:
+        check_writable([("json", target)])
+    assert info.value.exit_code == 2
+    assert message in str(info.value) and f"--output json={target}" in str(info.value)
+    assert not os.path.exists("/dev/no-such-dir") and not os.path.exists(
+        "/dev/prreview-report.json"
+    )
+
+
+def test_a_socket_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    try:
+        with pytest.raises(OutputError, match="socket"):
+            check_writable([("json", str(path))])
+    finally:
+        server.close()

@@ -1,11 +1,15 @@
 """The one git runner: every git process of prreview starts here.
 
 All git processes start from `argv`/`git_env`: a fixed set of `-c` overrides (no hooks, no
-fsmonitor, unquoted UTF-8 paths, no diff prefixes/config surprises), no pager, no terminal
-prompt, no external diff, literal pathspecs, and never `--textconv`. Nothing here runs a
-filter, a textconv driver or a hook on repository content, except that `working_tree`
-mode lets git apply the user's own clean filters while comparing the working tree.
-Everything read from the repository or the CI environment is untrusted.
+fsmonitor, no signature checks, no submodule recursion, unquoted UTF-8 paths, no diff
+prefixes/config surprises), no pager, no terminal prompt, no external diff, literal
+pathspecs, and never `--textconv`. Nothing here runs a filter, a textconv driver or a hook
+on repository content, in any mode: commands that may read the working tree (`diff`,
+`grep`, `status`, ...) also get every configured `filter.<driver>` emptied (`clean`,
+`smudge`, `process` set to "" and `required` to false), wherever the driver was defined
+(a global config, `.git/config`, or a file it includes from the work tree). Filtered files
+are therefore compared as their raw bytes, as in range mode. Everything read from the
+repository or the CI environment is untrusted.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ _CONFIG = {
     "diff.relative": "false",
     "grep.column": "false",
     "grep.fullName": "false",
+    "log.showSignature": "false",
+    "submodule.recurse": "false",
 }
 _DROP_ENV = (
     "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
@@ -77,6 +83,8 @@ def run(
     env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run one git command; a return code outside `ok` raises GitError."""
+    if _command_name(args) in _READS_WORKTREE:
+        env = {**no_filters_env(repo), **(env or {})}
     try:
         proc = subprocess.run(
             argv(repo, args), input=stdin, capture_output=True, env=git_env(env), check=False
@@ -88,6 +96,37 @@ def run(
         detail = err[-1] if err else f"exit code {proc.returncode}"
         raise GitError(f"git {_command_name(args)} failed: {detail}")
     return proc
+
+
+_READS_WORKTREE = frozenset({
+    "diff", "diff-files", "diff-index", "grep", "status", "blame", "add", "update-index",
+    "stash", "checkout", "restore", "reset", "read-tree",
+})  # fmt: skip
+"""Commands that can read work-tree files, where git would run a clean/process filter."""
+_FILTER_KEYS = ("clean", "smudge", "process")
+
+
+def no_filters_env(repo: Path) -> dict[str, str]:
+    """GIT_CONFIG_COUNT/KEY/VALUE entries that switch off every configured filter driver.
+
+    The driver names come from the effective config (includes followed); environment
+    config entries are used because a driver name may contain `=`, which `-c` cannot carry.
+    """
+    pattern = r"^filter\..+\.(clean|smudge|process|required)$"
+    proc = run(repo, ["config", "-z", "--get-regexp", pattern], ok=(0, 1))
+    names: list[str] = []
+    for entry in proc.stdout.split(b"\0"):
+        key = entry.split(b"\n", 1)[0].decode("utf-8", "surrogateescape")
+        name = key[len("filter.") : key.rfind(".")]
+        if key and name and name not in names:
+            names.append(name)
+    pins = [(f"filter.{n}.{k}", "") for n in names for k in _FILTER_KEYS]
+    pins += [(f"filter.{n}.required", "false") for n in names]
+    env = {"GIT_CONFIG_COUNT": str(len(pins))} if pins else {}
+    for i, (key, value) in enumerate(pins):
+        env[f"GIT_CONFIG_KEY_{i}"] = key
+        env[f"GIT_CONFIG_VALUE_{i}"] = value
+    return env
 
 
 def _command_name(args: Sequence[str]) -> str:
@@ -209,3 +248,15 @@ def _parse_attrs(out: bytes) -> dict[str, str]:
         fields[i].decode("utf-8", "replace"): fields[i + 2].decode("utf-8", "replace")
         for i in range(0, len(fields) - 2, 3)
     }
+
+
+def tree_modes(repo: Path, rev: str) -> dict[str, str]:
+    """path -> mode (`100644`, `100755`, `120000` for a symlink) of every blob at tree-ish `rev`."""
+    out = run(repo, ["ls-tree", "-r", "-z", "--full-tree", rev]).stdout
+    modes: dict[str, str] = {}
+    for entry in out.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        parts = meta.split(b" ")
+        if len(parts) == 3 and parts[1] == b"blob":
+            modes[name.decode("utf-8", "surrogateescape")] = parts[0].decode("ascii")
+    return modes

@@ -78,6 +78,8 @@ def _load(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{flag}: cannot read the file: {reason}") from None
     try:
         log = json.loads(text)
+    except RecursionError:
+        raise ConfigError(f"{flag}: not valid JSON: nested too deeply") from None
     except ValueError as exc:
         raise ConfigError(f"{flag}: not valid JSON: {exc}") from None
     if not isinstance(log, dict) or not isinstance(log.get("runs"), list):

@@ -12,21 +12,13 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 
-from prreview.errors import (
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
-    EXIT_USAGE,
-    PrreviewError,
-    Terminated,
-    UsageError,
-)
+from prreview.cli.streams import write_stdout
+from prreview.errors import PrreviewError, Terminated, UsageError
 from prreview.version import __version__
 
 app = typer.Typer(
@@ -49,7 +41,9 @@ app.add_typer(baseline_app, name="baseline")
 def err(message: str) -> None:
     """Diagnostics go to stderr; stdout carries only the primary report. Never a credential:
     every line is scrubbed of credential-like environment values and of scanner hits."""
-    sys.stderr.write(_scrub(message.rstrip("\n")) + "\n")
+    from prreview.report import neutral
+
+    sys.stderr.write(neutral.text(_scrub(message.rstrip("\n"))) + "\n")
     sys.stderr.flush()
 
 
@@ -67,7 +61,12 @@ class _ScrubbingStream:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        self._stream.write(_scrub(text) if text.strip() else text)
+        if text.strip():
+            from prreview.report import neutral
+
+            text = _scrub(text)
+            text = neutral.commands(text) if self._stream.isatty() else neutral.text(text)
+        self._stream.write(text)
         return len(text)
 
     def __getattr__(self, name: str) -> Any:
@@ -76,7 +75,7 @@ class _ScrubbingStream:
 
 def _version_callback(value: bool) -> None:
     if value:
-        sys.stdout.write(f"prreview {__version__}\n")
+        write_stdout(f"prreview {__version__}\n")
         raise typer.Exit(0)
 
 
@@ -149,18 +148,20 @@ def plan(
     format: str = typer.Option("text", "--format", help="text or json."),
 ) -> None:
     """Show what would be reviewed: files, status, +/- counts, hunks and skip reasons."""
-    from prreview.config.load import load_settings
-    from prreview.pipeline import read_change_set
+    from prreview.cli.preflight import settings_for
+    from prreview.pipeline import instruction_usage, read_change_set
     from prreview.plan.view import render_plan_json, render_plan_text
 
     if format not in {"text", "json"}:
         raise _usage("--format must be text or json")
     flags = _change_flags(repo, base, head, staged, working_tree, config_source, include, exclude)
-    settings = load_settings(flags, os.environ, config_path=config, warn=err)
+    settings = settings_for(flags, config, err)
     changes = read_change_set(settings, os.environ)
     err(f"prreview: {changes.base_reason}")
-    out = render_plan_json(changes) if format == "json" else render_plan_text(changes)
-    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    usage = instruction_usage(settings, changes, os.environ)
+    render = render_plan_json if format == "json" else render_plan_text
+    out = render(changes, usage)
+    write_stdout(out, "json" if format == "json" else "text")
 
 
 def _usage(message: str) -> PrreviewError:
@@ -242,8 +243,8 @@ def run(
     verbose: bool | None = typer.Option(None, "--verbose", "-v", help="More diagnostics."),
 ) -> None:
     """Review the change and write the reports; the exit code is the gate."""
+    from prreview.cli.preflight import settings_for
     from prreview.cli.run import run_review
-    from prreview.config.load import load_settings
 
     flags = _change_flags(repo, base, head, staged, working_tree, config_source, include, exclude)
     flags.update(
@@ -278,7 +279,7 @@ def run(
         shard=shard,
         verbose=verbose,
     )
-    settings = load_settings(flags, os.environ, config_path=config, warn=err)
+    settings = settings_for(flags, config, err)
     raise typer.Exit(run_review(settings, os.environ, err))
 
 
@@ -379,9 +380,10 @@ def describe(
     output: Path | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),
 ) -> None:
     """Write a PR description: title, type, walkthrough per module, diagram, labels."""
-    from prreview.config.load import load_settings
+    from prreview.cli.preflight import settings_for
     from prreview.describe import describe_change, render_markdown
     from prreview.errors import EXIT_INCOMPLETE
+    from prreview.output import check_writable, write_output
 
     if format not in {"markdown", "json"}:
         raise _usage("--format must be markdown or json")
@@ -390,17 +392,17 @@ def describe(
         model=model, api_base=api_base, timeout=timeout, retries=retries, cache_dir=cache_dir
     )
     flags.update(no_cache=no_cache)
-    settings = load_settings(flags, os.environ, config_path=config, warn=err)
+    settings = settings_for(flags, config, err)
+    if output is not None:
+        check_writable([("markdown", str(output))])
     if no_model:
         settings = settings.model_copy(update={"model": None})
     desc, complete = describe_change(settings, os.environ, err)
     text = desc.model_dump_json(indent=2) + "\n" if format == "json" else render_markdown(desc)
     if output is None:
-        sys.stdout.write(text)
+        write_stdout(text, "json" if format == "json" else "text")
     else:
-        from prreview.output import write_atomic
-
-        write_atomic(output, text)
+        write_output(str(output), text)
     if not complete:
         err(f"prreview: {desc.note}")
     err(
@@ -417,7 +419,7 @@ def schema_report() -> None:
     """Print the JSON Schema of the JSON report."""
     from prreview.report.jsonreport import schema
 
-    sys.stdout.write(schema().rstrip("\n") + "\n")
+    write_stdout(schema(), "json")
 
 
 @baseline_app.command("create")
@@ -451,7 +453,7 @@ def cache_stats(
     """Entries and size of the model cache."""
 
     stats = _cache_for(cache_dir, repo).stats()
-    sys.stdout.write(json.dumps(stats, indent=2, sort_keys=True, default=str) + "\n")
+    write_stdout(json.dumps(stats, indent=2, sort_keys=True, default=str), "json")
 
 
 @cache_app.command("clear")
@@ -479,41 +481,20 @@ def _install_sigterm() -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; map every failure to its exit code in one place."""
+    """Run the CLI; map every failure to its exit code in one place (cli/failure.py)."""
+    from prreview.cli.failure import exit_code_for, join_helper_threads
+    from prreview.cli.streams import pacify_stdout
 
     debug = os.environ.get("PRREVIEW_DEBUG") == "1"
     previous = _install_sigterm()
     stderr, sys.stderr = sys.stderr, _ScrubbingStream(sys.stderr)
+    pacify_stdout()
     try:
         rv = app(args=argv, standalone_mode=False, prog_name="prreview")
         code = rv if isinstance(rv, int) else 0
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show(file=sys.stderr)
-        code = EXIT_USAGE
-    except click.exceptions.Abort:
-        err("prreview: aborted")
-        code = EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        err("prreview: interrupted")
-        code = EXIT_INTERRUPTED
-    except Terminated as exc:
-        err("prreview: terminated (SIGTERM); no report file was left half-written")
-        code = exc.exit_code
-    except PrreviewError as exc:
-        if debug:
-            err(traceback.format_exc())
-        err(f"prreview: error: {exc.message}")
-        if exc.hint:
-            err(f"prreview: hint: {exc.hint}")
-        code = exc.exit_code
-    except Exception as exc:  # the one place where an unexpected failure becomes exit 4
-        if debug:
-            err(traceback.format_exc())
-        err(f"prreview: internal error: {type(exc).__name__}: {exc}")
-        err("prreview: set PRREVIEW_DEBUG=1 for the traceback and please report it")
-        code = EXIT_INTERNAL
+    except BaseException as exc:  # the one place failures become exit codes
+        code = exit_code_for(exc, err, debug=debug)
+    join_helper_threads()
     sys.stderr = stderr
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)

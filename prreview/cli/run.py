@@ -6,16 +6,17 @@ Reports are rendered by pure functions; this module owns the writes (atomic) and
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from prreview import pipeline
+from prreview.cli.preflight import check_stdout
 from prreview.cli.progress import progress_printer
+from prreview.cli.streams import stdout_is_open, write_stdout
 from prreview.config.settings import Settings
 from prreview.errors import EXIT_TERMINATED, TERMINATED_REASON
 from prreview.models import Review
-from prreview.output import append_step_summary, check_writable, parse_outputs, write_atomic
+from prreview.output import append_step_summary, check_writable, parse_outputs, write_output
 from prreview.report import FORMATS
 from prreview.review import gate
 
@@ -37,10 +38,9 @@ def write_reports(
     for fmt, target in outputs:
         text = render_format(fmt, review, settings)
         if target == "-":
-            sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
-            sys.stdout.flush()
+            write_stdout(text, fmt)
         else:
-            write_atomic(Path(target), text)
+            write_output(target, text)
     summary_path = env.get("GITHUB_STEP_SUMMARY")
     if summary_path and any(fmt == "github" for fmt, _ in outputs):
         append_step_summary(Path(summary_path), render_format("markdown", review, settings))
@@ -63,6 +63,7 @@ def run_review(settings: Settings, env: Mapping[str, str], err: Err) -> int:
 
     outputs = parse_outputs(list(settings.outputs) or ["markdown=-"])
     check_writable(outputs)
+    check_stdout(outputs, stdout_is_open())
     review = pipeline.review(
         settings, env=env, observer=err, progress=progress_printer(err, settings.ci)
     )

@@ -1,8 +1,10 @@
 """Build Settings from flags, environment and the config file.
 
-In CI the config file is read from the base commit (`--config-source base`, the default when
-a CI base is detected), so a pull request cannot change its own review policy: a config file
-that the PR adds or edits is ignored with a warning.
+The config file comes from where config.trust says policy comes from: the base commit when a
+range is reviewed (any CI, `--base`, or the fallback base), the working tree only for a local
+review on a machine that is not CI. A config file that the change adds or edits is ignored
+with a warning (and reviewed as part of the diff). `--config FILE` outside the repository is
+read as is; a `--config` path inside the repository is read from the trusted tree too.
 """
 
 from __future__ import annotations
@@ -11,85 +13,88 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from prreview.change import ci, git, read
+from prreview.change import git
 from prreview.config.settings import (
+    PYPROJECT,
     Settings,
     build_settings,
     env_values,
     find_config_text,
     parse_config_text,
 )
+from prreview.config.trust import (
+    PolicyTree,
+    Trust,
+    decide,
+    inside_repository,
+    is_ci,
+    read_outside_file,
+)
 from prreview.errors import ConfigError
 
-
-def is_ci(env: Mapping[str, str]) -> bool:
-    return any(
-        env.get(name, "").lower() in {"1", "true", "yes"}
-        for name in ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "TF_BUILD")
-    )
+__all__ = ["is_ci", "load_settings"]
 
 
-def _read_worktree(repo: Path) -> Callable[[str], str | None]:
-    def read(name: str) -> str | None:
-        path = repo / name
-        try:
-            return path.read_text(encoding="utf-8") if path.is_file() else None
-        except (OSError, UnicodeDecodeError):
-            return None
-
-    return read
-
-
-def _read_commit(repo: Path, rev: str) -> Callable[[str], str | None]:
+def _head_config(trust: Trust) -> tuple[str, str] | None:
+    if not trust.head_rev:
+        return None
 
     def read(name: str) -> str | None:
-        data = git.read_blob_at(repo, rev, name)
+        data = git.read_blob_at(trust.root, trust.head_rev or "HEAD", name)
         return None if data is None else data.decode("utf-8", "replace")
 
-    return read
+    return find_config_text(read)
 
 
-def choose_config_source(pre: Mapping[str, Any], env: Mapping[str, str]) -> str:
-    source = str(pre.get("config_source") or "auto")
-    if source != "auto":
-        return source
-    if pre.get("staged") or pre.get("working_tree"):
-        return "head"
+def _explicit_config(path: Path, trust: Trust, warn: Callable[[str], None]) -> dict[str, Any]:
+    name = PYPROJECT if path.name == PYPROJECT else str(path)
+    rel = inside_repository(trust.root, path)
+    if rel is None:
+        return parse_config_text(read_outside_file(path, "--config"), name)
+    with PolicyTree(trust) as policy:
+        text = policy.read_policy(rel, "--config") if rel else None
+    if text is None and trust.source == "head":
+        raise ConfigError(f"--config: cannot read {path}: no such file in the working tree")
+    if text is None:
+        raise ConfigError(
+            f"--config: {path} is inside the repository and not in {trust.where()}",
+            hint=f"policy is read from {trust.where()} ({trust.reason}); commit the file to "
+            "the base branch, or pass a file outside the checkout (e.g. in $RUNNER_TEMP)",
+        )
+    if trust.source == "base":
+        warn(f"prreview: --config {path}: read from {trust.where()} (inside the repository)")
+    return parse_config_text(text, name)
 
-    return "base" if ci.ci_base_detected(env) else "head"
+
+def _worktree_config(trust: Trust) -> tuple[str, str] | None:
+    head = Trust(trust.root, trust.mode, "head", None, None, True, "")
+    with PolicyTree(head) as tree:
+        return find_config_text(lambda name: tree.read_text(name))
 
 
 def _file_values(
-    pre: Mapping[str, Any],
-    env: Mapping[str, str],
-    config_path: Path | None,
-    warn: Callable[[str], None],
+    trust: Trust, config_path: Path | None, warn: Callable[[str], None], ci: bool
 ) -> dict[str, Any]:
     if config_path is not None:
-        try:
-            text = config_path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"--config: cannot read {config_path}: {exc.strerror}") from None
-        name = "pyproject.toml" if config_path.name == "pyproject.toml" else str(config_path)
-        return parse_config_text(text, name)
-    repo = Path(pre.get("repo") or ".")
-    source = choose_config_source(pre, env)
-    if source == "none":
+        return _explicit_config(config_path, trust, warn)
+    if not trust.config_file:
         return {}
-    if source == "head":
-        found = find_config_text(_read_worktree(repo))
+    with PolicyTree(trust) as policy:
+        found = find_config_text(lambda name: policy.read_policy(name, "config file"))
+    if trust.source != "base":
         return parse_config_text(found[1], found[0]) if found else {}
-
-    _ref, base_sha, head_sha, _why = read.resolve_refs(
-        repo, base=pre.get("base"), head=str(pre.get("head") or "HEAD"), env=env
-    )
-    found = find_config_text(_read_commit(repo, base_sha)) if base_sha else None
-    at_head = find_config_text(_read_commit(repo, head_sha)) if head_sha else None
+    at_head = _head_config(trust)
     if at_head and (found is None or at_head[1] != found[1]):
         warn(
             f"prreview: warning: {at_head[0]} in the change differs from the base commit; "
-            "it is ignored (review policy is read from the base branch; "
-            "--config-source head overrides this outside CI)"
+            "it is ignored (review policy is read from the base commit when a range is "
+            "reviewed; the change to it is reviewed as part of the diff)"
+        )
+    elif not ci and (local := _worktree_config(trust)) and (found is None or local[1] != found[1]):
+        warn(
+            f"prreview: warning: {local[0]} in the working tree differs from the base commit; "
+            "it is ignored (a range review reads policy from the base commit; "
+            "--config-source head uses the working tree)"
         )
     return parse_config_text(found[1], found[0]) if found else {}
 
@@ -103,6 +108,15 @@ def load_settings(
 ) -> Settings:
     given = {k: v for k, v in flags.items() if v is not None}
     pre = {**env_values(env), **given}
-    file_values = _file_values(pre, env, config_path, warn)
-    ci = True if is_ci(env) else None  # PRREVIEW_CI=1 also counts, for unlisted CI systems
+    trust = decide(pre, env)
+    if trust.source == "none" and trust.config_file and config_path is None:
+        warn(f"prreview: warning: {trust.reason}")
+    file_values = _file_values(trust, config_path, warn, is_ci(env))
+    if (
+        isinstance(file_values.get("baseline"), str)
+        and not Path(file_values["baseline"]).is_absolute()
+    ):
+        # a committed config names the baseline relative to the repository root
+        file_values["baseline"] = str(trust.root / file_values["baseline"])
+    ci = True if is_ci(env) else None
     return build_settings(file_values=file_values, env=env, flags={**given, "ci": ci})

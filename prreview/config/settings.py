@@ -74,7 +74,7 @@ class Settings(Frozen):
     )
     config_source: ConfigSource = Field(
         default="auto",
-        description="Where the config file is read from: auto (base commit in CI), head, base, none.",
+        description="Where policy files are read from: auto (the base commit for a range, the working tree for a local review outside CI), head, base, none.",
     )
     include: tuple[str, ...] = Field(
         default=(), description="Only review paths matching these globs."

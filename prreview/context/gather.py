@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from prreview.change.languages import is_code
 from prreview.context.cache import ContextCache, ContextLimits, SourceTree
+from prreview.context.guidelines import GuidelineLimits, Guidelines
 from prreview.context.lookup import call_targets, find_call_sites, find_definitions
 from prreview.context.outline import Definition, extract_definitions
 from prreview.context.paths import cut, is_test_path, module_stem, split_lines
-from prreview.context.related import find_guidelines, find_tests
+from prreview.context.related import find_tests
 from prreview.context.symbols import bound_names, identifier_uses, module_bindings
 from prreview.models import FileChange, Frozen, Snippet, Symbol
 
@@ -72,16 +73,23 @@ def gather_context_many(
     head: SourceTree,
     limits: ContextLimits = ContextLimits(),
     cache: ContextCache | None = None,
+    guidelines: Guidelines | None = None,
 ) -> list[list[Snippet]]:
-    """gather_context for many files with one batched grep; results in request order."""
+    """gather_context for many files with one batched grep; results in request order.
+
+    `guidelines` are read from the tree they were built on (the pipeline passes the trusted
+    policy tree: config.trust); without it they come from `head`.
+    """
     if cache is None:
         cache = ContextCache(head)
     elif cache.tree is not head:
         raise ValueError("the ContextCache was built for another SourceTree")
+    if guidelines is None:
+        guidelines = Guidelines(cache, GuidelineLimits(max_lines=limits.max_guideline_lines))
     prepared = [_prepare(r, limits) for r in requests]
     chosen = _within_budget([p.searched for p in prepared], limits.max_total_words)
     cache.fetch(sorted(chosen))
-    return [_assemble(p, chosen, cache, limits) for p in prepared]
+    return [_assemble(p, chosen, cache, limits, guidelines) for p in prepared]
 
 
 def _within_budget(ranked: list[list[str]], budget: int) -> set[str]:
@@ -125,7 +133,11 @@ def _mentioned(symbols: tuple[Symbol, ...], limit: int) -> list[str]:
 
 
 def _assemble(
-    p: _Prepared, chosen: set[str], cache: ContextCache, limits: ContextLimits
+    p: _Prepared,
+    chosen: set[str],
+    cache: ContextCache,
+    limits: ContextLimits,
+    guidelines: Guidelines,
 ) -> list[Snippet]:
     if p.file.is_binary or p.file.is_submodule:
         return []
@@ -142,7 +154,7 @@ def _assemble(
     out += find_call_sites(path, targets, cache, limits)
     if p.stem is not None:
         out += find_tests(path, list(dict.fromkeys(names)), stem, mentions, cache, limits)
-    out += find_guidelines(path, cache, limits)
+    out += guidelines.for_path(path)
     return out
 
 

@@ -1,4 +1,4 @@
-"""Files related to a change: the tests that exercise it and the repository's guidelines."""
+"""Files related to a change: the tests that exercise it (guidelines: context/guidelines.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ _IMPORT = re.compile(
     r"^\s*(?:#\s*include|import|from|require|require_relative|use|using|load|mod|extern\s+crate)\b"
     r"|\b(?:require|import)\s*\("
 )
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)")
-_RELEVANT_HEADING = re.compile(r"review|style|test|convention|guideline|lint|format|code", re.I)
-GUIDELINE_NAMES = ("REVIEW.md", "AGENTS.md", "CONTRIBUTING.md")
 
 
 def find_tests(
@@ -86,64 +83,3 @@ def _test_snippets(
 
 def _inside(inner: Snippet, outer: Snippet) -> bool:
     return outer.start_line <= inner.start_line and inner.end_line <= outer.end_line
-
-
-def find_guidelines(path: str, cache: ContextCache, limits: ContextLimits) -> list[Snippet]:
-    """REVIEW.md, AGENTS.md and CONTRIBUTING.md: the nearest directories first, then .github/."""
-    by_lower = {f.lower(): f for f in cache.files()}
-    parents = [str(p) for p in PurePosixPath(path).parents]
-    found: list[str] = []
-    for name in GUIDELINE_NAMES:
-        for folder in [*parents, ".github"]:
-            wanted = name if folder == "." else f"{folder}/{name}"
-            real = by_lower.get(wanted.lower())
-            if real is not None and real not in found:
-                found.append(real)
-    snippets: list[Snippet] = []
-    for guide in found[: limits.max_guidelines]:
-        snippets.extend(_guideline_excerpt(guide, cache.lines(guide) or [], limits))
-    return snippets
-
-
-def _guideline_excerpt(path: str, lines: list[str], limits: ContextLimits) -> list[Snippet]:
-    cap = limits.max_guideline_lines
-    if len(lines) <= cap:
-        whole = cut("guideline", path, lines, 1, len(lines), f"guidelines: {path}")
-        return [whole] if whole is not None else []
-    sections = _relevant_sections(lines)
-    if not sections:
-        head = cut("guideline", path, lines, 1, cap, f"guidelines: {path} (first {cap} lines)")
-        return [head] if head is not None else []
-    out: list[Snippet] = []
-    budget = cap
-    for start, end, title in sections:
-        if budget <= 0:
-            break
-        end = min(end, start + budget - 1)
-        snippet = cut("guideline", path, lines, start, end, f"guidelines: {path} § {title}")
-        if snippet is not None:
-            out.append(snippet)
-            budget -= end - start + 1
-    return out
-
-
-def _relevant_sections(lines: list[str]) -> list[tuple[int, int, str]]:
-    headings: list[tuple[int, int, str]] = []
-    fenced = False
-    for number, line in enumerate(lines, start=1):
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        elif not fenced and (match := _HEADING.match(line)):
-            headings.append((number, len(match.group(1)), match.group(2).strip()))
-    sections: list[tuple[int, int, str]] = []
-    for index, (line, level, title) in enumerate(headings):
-        if not _RELEVANT_HEADING.search(title):
-            continue
-        end = len(lines)
-        for later_line, later_level, _ in headings[index + 1 :]:
-            if later_level <= level:
-                end = later_line - 1
-                break
-        if not sections or line > sections[-1][1]:
-            sections.append((line, end, title))
-    return sections

@@ -17,6 +17,7 @@ from typing import Any
 
 from prreview.change.filters import path_matches
 from prreview.config.settings import Settings
+from prreview.errors import Terminated
 from prreview.evaluators.answer import ANSWER_SCHEMA, AnswerError, parse_answer, repair_message
 from prreview.evaluators.prompts.render import (
     boundary_for,
@@ -265,7 +266,11 @@ def run_jobs(
         batch = [*pending, extra] if wave == 0 and extra is not None else pending
         if not batch:
             return
-        results = engine.run_sync([_request(j, ctx.settings, out) for j in batch])
+        try:
+            results = engine.run_sync([_request(j, ctx.settings, out) for j in batch])
+        except Terminated as exc:  # SIGTERM: keep the answers that had arrived, then stop
+            _keep_finished(batch, exc.partial or [], ctx, out, extra if wave == 0 else None)
+            raise
         if wave == 0 and extra is not None:
             _handle_summary(results.pop(), extra, out)
         next_jobs: list[Job] = []
@@ -296,6 +301,20 @@ def run_jobs(
         pending = next_jobs
     for job in pending:
         out.failed.append(f"{job.unit.id}/{job.spec.name}: gave up after {MAX_WAVES} rounds")
+
+
+def _keep_finished(
+    batch: Sequence[Job], partial: Sequence[Any], ctx: Context, out: Outcome, extra: Job | None
+) -> None:
+    """The findings of the calls that finished before SIGTERM (no repairs, no splits)."""
+    for job, result in zip(batch, partial, strict=False):
+        if result is None or result.error:
+            continue
+        if job is extra:
+            _handle_summary(result, job, out)
+            continue
+        _account(result, job, out)
+        _handle_answer(job, result, ctx, out)
 
 
 def shared_prefix_tokens(jobs: Sequence[Job]) -> int:

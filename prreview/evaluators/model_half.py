@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prreview.config.settings import Settings
+from prreview.context.cache import ContextCache
 from prreview.context.gather import ContextRequest, gather_context_many
+from prreview.context.guidelines import Guidelines
 from prreview.context.symbols import changed_symbols
 from prreview.errors import TERMINATED_REASON, BudgetError, Terminated
 from prreview.evaluators.jobs import (
@@ -45,8 +47,13 @@ class Analysis:
     new_lines: dict[str, list[str] | None] = field(default_factory=dict)
 
 
-def analyse(changes: ChangeSet, head: object, base: object | None) -> Analysis:
-    """Changed symbols and context snippets for every reviewable text file."""
+def analyse(
+    changes: ChangeSet, head: object, base: object | None, policy: object | None = None
+) -> Analysis:
+    """Changed symbols and context snippets for every reviewable text file.
+
+    Guidelines come from `policy` (the trusted tree of config.trust) when given.
+    """
 
     out = Analysis()
     requests: list[ContextRequest] = []
@@ -63,7 +70,8 @@ def analyse(changes: ChangeSet, head: object, base: object | None) -> Analysis:
         requests.append(
             ContextRequest(file=f, old_text=old_text, new_text=new_text, symbols=tuple(syms))
         )
-    snippets = gather_context_many(requests, head=head)  # type: ignore[arg-type]
+    guides = None if policy is None else Guidelines(ContextCache(policy))  # type: ignore[arg-type]
+    snippets = gather_context_many(requests, head=head, guidelines=guides)  # type: ignore[arg-type]
     for request, found in zip(requests, snippets, strict=True):
         out.context[request.file.path] = list(found)
     return out

@@ -81,7 +81,8 @@ def _custom_spec(
     if source is None:
         raise ConfigError(
             f"evaluator '{name}': template {cfg.template} not found",
-            hint="the template is read from the base commit in CI (config-source base)",
+            hint="a range review reads templates from the base commit (see docs/security.md, "
+            "Trust boundaries); commit the template to the base branch first",
         )
     return EvaluatorSpec(
         name=name,

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from prreview.errors import AuthError, UsageError
+from prreview.errors import AuthError, Terminated, UsageError
 from prreview.llm import tokens
 from prreview.llm.cache import Cache, key_for
 from prreview.llm.errors import Failure, classify, retry_after, scrub
@@ -240,7 +240,23 @@ class Engine:
         return key_for(req.model, req.messages, params, req.template_hash)
 
     def run_sync(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
-        return asyncio.run(self.run(requests))
+        """`run` on a fresh event loop. On SIGTERM (Terminated, raised out of the loop) the
+        exception carries the results that had finished: `exc.partial`, one per request."""
+        self._inflight: tuple[list[ChatResult | None], list[tuple[int, Any]]] | None = None
+        try:
+            return asyncio.run(self.run(requests))
+        except Terminated as exc:
+            exc.partial = self._finished_results(len(requests))
+            raise
+
+    def _finished_results(self, n: int) -> list[object]:
+        if self._inflight is None:
+            return [None] * n
+        results, tasks = self._inflight
+        for i, task in tasks:
+            if task.done() and not task.cancelled() and task.exception() is None:
+                results[i] = task.result()
+        return list(results)
 
     async def run(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
         """One result per request, in input order."""
@@ -257,6 +273,7 @@ class Engine:
             tasks = [
                 asyncio.ensure_future(self._one(sem, run, requests[i], keys[i])) for i in pending
             ]
+            self._inflight = (results, list(zip(pending, tasks, strict=True)))
             try:
                 done = await asyncio.gather(*tasks)
             except BaseException:

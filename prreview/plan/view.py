@@ -9,11 +9,14 @@ JSON keys (schema_version "1"; keys sorted, 2-space indent, newline at the end):
     files[]          path, old_path (renames/copies, else null), status, language,
                      added, removed, hunks (count), binary, skip_reason (null = reviewed)
     totals           files, reviewable, skipped, added, removed, hunks (reviewable files)
+    instructions     (when given) guideline/instruction file -> the changed files it is sent
+                     with, read from the trusted tree (config.trust)
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from prreview.models import ChangeSet, FileChange
@@ -22,9 +25,12 @@ PLAN_SCHEMA_VERSION = "1"
 _LETTER = {"added": "A", "modified": "M", "deleted": "D", "renamed": "R", "copied": "C"}
 
 
-def plan_dict(changes: ChangeSet) -> dict[str, Any]:
+Instructions = Mapping[str, Sequence[str]]
+
+
+def plan_dict(changes: ChangeSet, instructions: Instructions | None = None) -> dict[str, Any]:
     """The plan as plain data (what render_plan_json serialises)."""
-    return {
+    data = {
         "schema_version": PLAN_SCHEMA_VERSION,
         "mode": changes.mode,
         "reason": changes.base_reason,
@@ -35,6 +41,9 @@ def plan_dict(changes: ChangeSet) -> dict[str, Any]:
         "files": [_file_dict(f) for f in changes.files],
         "totals": _totals(changes),
     }
+    if instructions is not None:
+        data["instructions"] = {k: list(v) for k, v in instructions.items()}
+    return data
 
 
 def _file_dict(f: FileChange) -> dict[str, Any]:
@@ -63,11 +72,12 @@ def _totals(changes: ChangeSet) -> dict[str, int]:
     }
 
 
-def render_plan_json(changes: ChangeSet) -> str:
-    return json.dumps(plan_dict(changes), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def render_plan_json(changes: ChangeSet, instructions: Instructions | None = None) -> str:
+    data = plan_dict(changes, instructions)
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def render_plan_text(changes: ChangeSet) -> str:
+def render_plan_text(changes: ChangeSet, instructions: Instructions | None = None) -> str:
     """One line per file (status, +/-, language, hunks or skip reason), then the totals."""
     rows = [
         (
@@ -90,6 +100,11 @@ def render_plan_text(changes: ChangeSet) -> str:
         f"{t['files']} files: {t['reviewable']} to review, {t['skipped']} skipped; "
         f"+{t['added']} -{t['removed']}; {t['hunks']} hunks to review"
     )
+    if instructions:
+        lines.append("instruction files sent with the changed files:")
+        for guide, paths in instructions.items():
+            shown = ", ".join(_safe(p) for p in paths[:5]) + (", ..." if len(paths) > 5 else "")
+            lines.append(f"  {_safe(guide)}: {shown}")
     return "\n".join(lines) + "\n"
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from prreview.models import Review
-from prreview.report import codequality, github, jsonreport, markdown, rdjsonl, sarif
+from prreview.report import codequality, github, jsonreport, markdown, neutral, rdjsonl, sarif
 
 __all__ = ["FORMATS", "FORMAT_NAMES"]
 
-FORMATS: dict[str, Callable[..., str]] = {
+_RENDERERS: dict[str, Callable[..., str]] = {
     "markdown": markdown.render,
     "json": jsonreport.render,
     "sarif": sarif.render,
@@ -21,6 +21,10 @@ FORMATS: dict[str, Callable[..., str]] = {
     "github": github.render,
     "rdjsonl": rdjsonl.render,
 }
+FORMATS: dict[str, Callable[..., str]] = {
+    name: neutral.guarded(name, render) for name, render in _RENDERERS.items()
+}
+"""Every format's output passes through neutral.for_output: nothing in it can act in a CI log."""
 FORMAT_NAMES: tuple[str, ...] = tuple(FORMATS)
 
 

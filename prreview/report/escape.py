@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from .neutral import CONTROL, visible_char
+
 ZWSP = "\u200b"
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
@@ -22,8 +24,9 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 _MD_PUNCT = set("\\`*[]|~$")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9_])")
 _WWW = re.compile(r"(www)\.", re.IGNORECASE)
-# Bidi overrides and isolates (Trojan Source) and other invisible controls we never want.
-_INVISIBLE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
+# Bidi overrides and isolates (Trojan Source) and other invisible controls we never want:
+# the one set, owned by neutral.py (stdout, stderr and every format use it).
+_INVISIBLE = CONTROL
 _BACKTICKS = re.compile(r"`+")
 _LIST_ORDERED = re.compile(r"^(\d{1,9})([.)])")
 
@@ -33,11 +36,11 @@ def has_invisible(text: str) -> bool:
 
     Code with them is never offered as a one-click replacement (suggestions, SARIF fixes).
     """
-    return _INVISIBLE.search(text) is not None
+    return _INVISIBLE.search(text.replace("\r", "")) is not None  # CRLF code is fine
 
 
 def _visible(ch: re.Match[str]) -> str:
-    return f"U+{ord(ch.group(0)):04X}"
+    return visible_char(ch.group(0))
 
 
 def _clean(text: str) -> str:

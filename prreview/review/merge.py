@@ -183,7 +183,10 @@ def _identity(f: Finding) -> tuple[object, ...]:
 
 def _order(f: Finding) -> tuple[object, ...]:
     start, end = _span(f)
-    return (f.path or "", start, end, f.rule_id, f.evaluator, f.fingerprint, f.title)
+    return (
+        f.path or "", start, end, f.rule_id, f.evaluator, f.fingerprint, f.title, f.message,
+        -SEVERITY_RANK[f.severity], -f.confidence,
+    )  # fmt: skip
 
 
 class _Cluster:

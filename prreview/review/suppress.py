@@ -158,11 +158,19 @@ def load_baseline(path: str | Path) -> set[str]:
     """Fingerprints listed in a baseline file (a JSON report is accepted as well)."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise _baseline_error(path, "file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise _baseline_error(path, f"cannot read the file ({exc})") from None
+    return parse_baseline(text, path)
+
+
+def parse_baseline(text: str, path: str | Path) -> set[str]:
+    """Fingerprints of a baseline's text (read by the caller from the trusted place)."""
+    path = Path(path)
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _baseline_error(path, f"not valid JSON ({exc})") from None
     if isinstance(data, dict) and "findings" in data and "fingerprints" not in data:
@@ -185,6 +193,11 @@ def _report_fingerprints(data: dict, error: Callable[[str], ConfigError]) -> set
             raise error('every finding must be an object with a string "fingerprint"')
         if item.get("fingerprint"):
             fps.add(item["fingerprint"])
+        # a merged finding stands for several reported ones: baseline every one of them
+        for source in item.get("sources") or ():
+            fingerprint = source.get("fingerprint") if isinstance(source, dict) else None
+            if isinstance(fingerprint, str) and fingerprint:
+                fps.add(fingerprint)
     return fps
 
 

@@ -111,6 +111,17 @@ def test_one_shell_injection_from_three_tools_is_one_finding_with_three_sources(
     ]  # fmt: skip
     assert result["properties"]["security-severity"] == "8.0"
     assert result["properties"]["evaluators"] == ["bandit", "builtin", "ruff"]
+    # a baseline made from this report suppresses every source, not only the representative
+    baseline = tmp_path / "baseline.json"
+    assert run_main(capsys, "baseline", "create", str(baseline), "--report", str(report)).code == 0
+    again = run_main(
+        capsys, "run", "--repo", str(repo.path), "--base", "HEAD~1",
+        "--import-sarif", str(ruff_log), "--import-sarif", str(bandit_log),
+        "--baseline", str(baseline), "-o", f"json={report}",
+    )  # fmt: skip
+    assert again.code == 0, again.err
+    later = Review.model_validate_json(report.read_text())
+    assert later.findings == () and later.stats.suppressed == 5
 
 
 def test_sarif_with_fixes_and_security_severity_validates() -> None:

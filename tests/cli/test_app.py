@@ -87,14 +87,16 @@ def test_empty_change_exits_0_nothing_to_review(repo, capsys) -> None:
 
 def test_unknown_config_key_exits_2_naming_file_and_key(repo, capsys) -> None:
     repo.write(".prreview.toml", 'fail_onn = "low"\n')
-    res = run_main(capsys, "run", "--repo", str(repo.path), "--base", "HEAD~1")
+    args = ("--base", "HEAD~1", "--config-source", "head")  # the working tree's config
+    res = run_main(capsys, "run", "--repo", str(repo.path), *args)
     assert res.code == 2
     assert ".prreview.toml" in res.err and "fail_onn" in res.err
 
 
 def test_bad_config_type_names_file_key_and_expected_type(repo, capsys) -> None:
     repo.write(".prreview.toml", 'max_concurrency = "many"\n')
-    res = run_main(capsys, "run", "--repo", str(repo.path), "--base", "HEAD~1")
+    args = ("--base", "HEAD~1", "--config-source", "head")  # the working tree's config
+    res = run_main(capsys, "run", "--repo", str(repo.path), *args)
     assert res.code == 2
     assert ".prreview.toml" in res.err and "max_concurrency" in res.err
     assert "expected int" in res.err
@@ -102,9 +104,8 @@ def test_bad_config_type_names_file_key_and_expected_type(repo, capsys) -> None:
 
 def _gate_fail_on(capsys, repo, *extra: str) -> str:
     out = repo.path / "report.json"
-    res = run_main(
-        capsys, "run", "--repo", str(repo.path), "--base", "HEAD~1", "-o", f"json={out}", *extra
-    )
+    args = ("--base", "HEAD~1", "--config-source", "head", "-o", f"json={out}", *extra)
+    res = run_main(capsys, "run", "--repo", str(repo.path), *args)
     assert res.code in (0, 1), res.err
     return Review.model_validate_json(out.read_text()).gate.fail_on
 
@@ -152,10 +153,11 @@ def test_config_source_base_flag_ignores_pr_config(git_repo, capsys) -> None:
     key = fake_aws_key(8)
     repo, _base, _head = _secret_change(git_repo, key)
     args = ("run", "--repo", str(repo.path), "--base", "HEAD~1")
-    assert run_main(capsys, *args).code == 0  # head config (fail_on none) outside CI
-    res = run_main(capsys, *args, "--config-source", "base")
-    assert res.code == 1
-    assert "ignored" in res.err
+    assert run_main(capsys, *args, "--config-source", "head").code == 0  # head: fail_on none
+    for source in ((), ("--config-source", "base")):  # a range reads the base's policy
+        res = run_main(capsys, *args, *source)
+        assert res.code == 1
+        assert "ignored" in res.err
 
 
 # --------------------------------------------------------------------------- issue 3

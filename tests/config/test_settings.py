@@ -131,19 +131,26 @@ def test_is_ci() -> None:
     assert not is_ci({}) and not is_ci({"CI": "false"})
 
 
-def test_load_settings_with_explicit_config_file(tmp_path: Path) -> None:
+def test_load_settings_with_explicit_config_file(git_repo, tmp_path: Path) -> None:
+    repo = git_repo()
+    repo.write("a.py", "x = 1\n")
+    repo.commit("base")
     cfg = tmp_path / "trusted.toml"
     cfg.write_text('fail_on = "low"\n')
-    s = load_settings({"repo": tmp_path}, {}, config_path=cfg)
+    s = load_settings({"repo": repo.path, "staged": True}, {}, config_path=cfg)
     assert s.fail_on == "low" and s.ci is False
     with pytest.raises(ConfigError, match="cannot read"):
-        load_settings({"repo": tmp_path}, {}, config_path=tmp_path / "missing.toml")
+        load_settings({"repo": repo.path}, {}, config_path=tmp_path / "missing.toml")
 
 
-def test_load_settings_config_source_none_ignores_the_file(tmp_path: Path) -> None:
-    (tmp_path / ".prreview.toml").write_text('fail_on = "low"\n')
-    assert load_settings({"repo": tmp_path}, {}).fail_on == "low"
-    s = load_settings({"repo": tmp_path, "config_source": "none"}, {"CI": "1"})
+def test_load_settings_config_source_none_ignores_the_file(git_repo) -> None:
+    repo = git_repo()
+    repo.write("a.py", "x = 1\n")
+    repo.commit("base")
+    repo.write(".prreview.toml", 'fail_on = "low"\n')
+    local = {"repo": repo.path, "working_tree": True}
+    assert load_settings(local, {}).fail_on == "low"
+    s = load_settings({**local, "config_source": "none"}, {"CI": "1"})
     assert s.fail_on == "high" and s.ci is True
-    assert load_settings({"repo": tmp_path}, {"PRREVIEW_CI": "1"}).ci is True
-    assert load_settings({"repo": tmp_path}, {}).ci is False
+    assert load_settings(local, {"PRREVIEW_CI": "1"}).ci is True
+    assert load_settings(local, {}).ci is False

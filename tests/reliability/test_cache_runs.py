@@ -187,6 +187,7 @@ def test_entries_are_never_served_across_model_template_or_server(
         args += ["--fail-on", "medium"]
         args += ["--config", str(config), "--cache-dir", str(cache), "--model", model]
         args += ["--api-base", server.api_base, "-o", f"json={tmp_path / f'{n}.json'}"]
+        args += ["--config-source", "head"]  # the working tree's template (edited below)
         before = len(server.requests)
         result = run_cli(capsys, monkeypatch, args, env)
         assert result.code == 1, result.stderr

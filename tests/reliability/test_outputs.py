@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from prreview.models import Finding, Review
 from prreview.report.sarif import MAX_RESULTS, build
@@ -62,3 +65,37 @@ def test_thirty_thousand_findings_give_a_valid_trimmed_sarif() -> None:
     sarif = build(Review(findings=findings))
     jsonschema.validate(sarif, json.loads(sarif_schema_path().read_text()))
     assert len(sarif["runs"][0]["results"]) == MAX_RESULTS == 25_000
+
+
+def test_output_onto_dev_null_keeps_the_device(
+    git_repo, tmp_path: Path, capsys, monkeypatch, openai_server: FakeOpenAIServer
+) -> None:
+    """`--output json=/dev/null` (common in CI scripts) writes in place, even as root."""
+    repo = one_line_change(git_repo)
+    before = os.stat("/dev/null")
+    args = ["run", "-C", str(repo.path), "--base", "HEAD~1", "-o", "json=/dev/null"]
+    args += ["-o", f"sarif={tmp_path / 'r.sarif'}"]
+    result = run_cli(capsys, monkeypatch, [*args, *model_args(openai_server)], base_env(tmp_path))
+    assert result.code == 0, result.stderr
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert after.st_ino == before.st_ino, "the device node was replaced"
+    assert len(openai_server.requests) >= 1
+    json.loads((tmp_path / "r.sarif").read_text())
+
+
+@pytest.mark.parametrize(
+    "target", ["/proc/self/status", "/sys/prreview.json", "/dev/nope/r.json", "{tmp}"]
+)
+def test_unwritable_special_outputs_fail_before_any_model_call(
+    target: str, git_repo, tmp_path: Path, capsys, monkeypatch, openai_server: FakeOpenAIServer
+) -> None:
+    repo = one_line_change(git_repo)
+    target = target.format(tmp=tmp_path)
+    args = ["run", "-C", str(repo.path), "--base", "HEAD~1", "-o", f"json={target}"]
+    result = run_cli(capsys, monkeypatch, [*args, *model_args(openai_server)], base_env(tmp_path))
+    assert result.code == 2, result.stderr
+    assert f"--output json={target}" in result.stderr
+    assert openai_server.requests == [], "the model was called before the output check"
+    assert "Traceback" not in result.stderr
+    assert not os.path.exists("/dev/nope")

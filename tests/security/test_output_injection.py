@@ -251,3 +251,89 @@ def test_github_annotations_cannot_forge_workflow_commands(rendered: dict[str, s
         assert values["title"] in titles, "the title round-trips through the escaping"
         message = _unescape(command.group(3))
         assert any(message.startswith(f["message"].strip()) for f in HOSTILE)
+
+
+# --------------------------------------------------------------------------- issue 12 point 6
+
+ACTING_MESSAGE = (
+    "first line\n::add-mask::leaked\n  ::stop-commands::pause\n\u3000::error::forged\n"
+    "text ##[add-mask]x and ##vso[task.setvariable variable=A]1 and ##teamcity[x]\n"
+    "\x1b[0Ksection_start:1:evil\r\x1b[0Kfolded \x9b31m c1 \u202egnp.exe \u2028::notice::u2028"
+)
+ACTING_PATH = "src/\x1b[31mred\u202e\u2066.py"
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_HASH = re.compile(r"##[A-Za-z]*\[")
+_OUR_ANNOTATION = re.compile(r"::(error|warning|notice) [^:]*::[^\n]*")
+
+
+def _acting_repo(git_repo):
+    repo = git_repo()
+    repo.write(ACTING_PATH, "x = 1\n")
+    repo.commit("base")
+    repo.write(ACTING_PATH, "x = 1\ny = 2\n")
+    repo.commit("change")
+    return repo
+
+
+def _assert_cannot_act(stream: str, *, github: bool = False) -> None:
+    """What a GitHub or GitLab runner (or a terminal) would act on is absent from `stream`."""
+    bad = _CONTROL.findall(stream)
+    assert not bad, f"control characters reach the log: {bad!r}"
+    assert not _HASH.search(stream), "a ##[command] survives"
+    for line in stream.split("\n"):
+        if github and line:
+            assert _OUR_ANNOTATION.fullmatch(line), f"not one of our annotations: {line!r}"
+        elif line.lstrip().startswith("::"):
+            raise AssertionError(f"a workflow command reaches the log: {line!r}")
+
+
+@pytest.mark.parametrize("fmt", list(EXTENSIONS))
+def test_stdout_cannot_act_in_any_format(fmt, git_repo, capsys, monkeypatch, tmp_path) -> None:
+    from tests.security.support import base_env, model_args, run_cli
+
+    repo = _acting_repo(git_repo)
+    finding = {"file": ACTING_PATH, "line": 2, "severity": "high", "title": "t ::error::x"}
+    with FakeOpenAIServer() as server:
+        server.responder = responder_from(
+            lambda _p: answer({**finding, "message": ACTING_MESSAGE}, summary=ACTING_MESSAGE)
+        )
+        args = ["run", "-C", str(repo.path), "--base", "HEAD~1", "-e", "correctness"]
+        args += [*model_args(server), "--output", f"{fmt}=-"]
+        res = run_cli(capsys, monkeypatch, args, base_env(tmp_path))
+    assert res.code == 1, res.stderr
+    assert "::error::x" in res.stdout or fmt == "github", "the model's text is kept, inert"
+    _assert_cannot_act(res.stdout, github=fmt == "github")
+    _assert_cannot_act(res.stderr)
+    if fmt == "json":  # the neutralisation is JSON escaping: the data is unchanged
+        report = json.loads(res.stdout)
+        assert report["findings"][0]["message"] == ACTING_MESSAGE
+        assert report["findings"][0]["path"] == ACTING_PATH
+    if fmt == "rdjsonl":
+        assert all(json.loads(line) for line in res.stdout.splitlines())
+
+
+def test_plan_text_and_stderr_cannot_act(git_repo, capsys, monkeypatch) -> None:
+    from tests.security.support import run_cli
+
+    repo = _acting_repo(git_repo)
+    plan = run_cli(capsys, monkeypatch, ["plan", "-C", str(repo.path), "--base", "HEAD~1"])
+    assert plan.code == 0, plan.stderr
+    assert "red" in plan.stdout, "the path stays readable, its escape made visible"
+    _assert_cannot_act(plan.stdout)
+    hostile_ref = "x\n::add-mask::secret\x1b[0Ksection_start:1:s\r##[error]boom"
+    res = run_cli(capsys, monkeypatch, ["plan", "-C", str(repo.path), "--base", hostile_ref])
+    assert res.code == 2
+    assert "add-mask" in res.stderr, "the message is still there, only inert"
+    _assert_cannot_act(res.stderr)
+
+
+def test_neutral_json_escapes_keep_the_value() -> None:
+    from prreview.report import neutral
+
+    value = {"m": ACTING_MESSAGE, "p": ACTING_PATH, "k": "\ufeff#\\##[x]"}
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    inert = neutral.json_text(text)
+    assert json.loads(inert) == value
+    _assert_cannot_act(inert)
