@@ -21,7 +21,7 @@ from prreview.config import locations
 from prreview.llm.cache import default_cache_dir
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.review.test_combine import bug_responder
-from tests.security.support import PROJECT, run_subprocess
+from tests.security.support import PROJECT, run_cli
 from tests.test_ci_files import run_step
 
 KEY = {"OPENAI_API_KEY": "sk-test-dummy-key-000000"}
@@ -39,13 +39,33 @@ def _pr(git_repo: Any) -> tuple[Any, str, str]:
     return repo, base, bad
 
 
-def _run(repo: Any, server: FakeOpenAIServer, *extra: str, env: dict[str, str] | None = None):
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`prreview ARGS` in this process (litellm imported once; subprocesses are slow)."""
+
+    def run(args: list[str]) -> Any:
+        return run_cli(capsys, monkeypatch, args, KEY)
+
+    return run
+
+
+_CLI: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _in_process(cli: Any) -> Any:
+    _CLI.append(cli)
+    yield
+    _CLI.pop()
+
+
+def _run(repo: Any, server: FakeOpenAIServer, *extra: str):
     args = [
         "run", "--repo", str(repo.path), "--base", "main", "--model", "openai/test-model",
         "--api-base", server.api_base, "--no-summary", "--retries", "0", "-e", "correctness",
         "--fail-on", "medium", "-o", "json=-", *extra,
     ]  # fmt: skip
-    return run_subprocess(args, env={**KEY, **(env or {})})
+    return _CLI[-1](args)
 
 
 def _plant(repo: Any, server: FakeOpenAIServer, bad: str, tmp: Path) -> Path:
