@@ -310,7 +310,9 @@ def _model_half(
     if remembered is not None:
         notify("prreview: identical to an earlier run: model outcome taken from the cache")
         return remembered
-    analysis = model_half.analyse(changes, head, base, policy)
+    # --depth quick sends the diff alone: no context to gather (a dry run still prices every depth)
+    gather = settings.depth != "quick" or settings.dry_run
+    analysis = model_half.analyse(changes, head, base, policy, gather=gather)
     deadline = model_half.deadline_from(settings, started)
     llm, _planned = model_half.run_llm(
         settings, changes, analysis, specs, notify, deadline, progress

@@ -67,10 +67,13 @@ def analyse(
     head: TreeReader,
     base: TreeReader | None,
     policy: PolicyTree | None = None,
+    *,
+    gather: bool = True,
 ) -> Analysis:
     """Changed symbols and context snippets for every reviewable text file.
 
-    Guidelines come from `policy` (the trusted tree of config.trust) when given.
+    Guidelines come from `policy` (the trusted tree of config.trust) when given; with
+    `gather=False` (--depth quick) only the symbols are found.
     """
 
     out = Analysis()
@@ -88,6 +91,8 @@ def analyse(
         requests.append(
             ContextRequest(file=f, old_text=old_text, new_text=new_text, symbols=tuple(syms))
         )
+    if not gather:
+        return out
     guides = None if policy is None else Guidelines(ContextCache(policy))  # type: ignore[arg-type]
     snippets = gather_context_many(requests, head=head, guidelines=guides)
     for request, found in zip(requests, snippets, strict=True):
